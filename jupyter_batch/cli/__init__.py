@@ -1,0 +1,51 @@
+"""``jupyter batch <noun> <verb>``: the command line.
+
+Exit status: 0 success, 1 a run failed, 2 bad input or usage (one line on stderr per
+problem). Commands import what they need when they run, so ``--help`` and small
+commands start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from . import resources, workflows
+from .output import fail
+
+EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jupyter batch",
+        description="Batch workflows for Jupyter: versioned resources, workflows, runs.",
+    )
+    nouns = parser.add_subparsers(dest="noun", metavar="<noun>", required=True)
+    resources.register(nouns)
+    workflows.register(nouns)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from ..errors import BatchError, InvalidWorkflow
+
+    try:
+        return int(args.func(args) or EXIT_OK)
+    except InvalidWorkflow as exc:
+        for problem in exc.problems:
+            fail(str(problem), prefix=getattr(args, "file", None))
+        return EXIT_BAD_INPUT
+    except BatchError as exc:
+        fail(str(exc))
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        fail("interrupted")
+        return 130
+
+
+def run() -> None:
+    sys.exit(main())

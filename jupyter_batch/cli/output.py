@@ -1,0 +1,50 @@
+"""Printing for the CLI: aligned tables for people, JSON for scripts, errors on stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict, is_dataclass
+from datetime import datetime
+from typing import Any
+
+
+def fail(message: str, prefix: str | None = None) -> None:
+    """One line on stderr."""
+    print(f"{prefix}: {message}" if prefix else f"error: {message}", file=sys.stderr)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if is_dataclass(value) and not isinstance(value, type):
+        if hasattr(value, "to_dict"):
+            return value.to_dict()
+        return {k: _plain(v) for k, v in asdict(value).items()}
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "value") and type(value).__module__.endswith("states"):
+        return value.value
+    return value
+
+
+def emit_json(value: Any) -> None:
+    print(json.dumps(_plain(value), indent=2, ensure_ascii=False, default=str))
+
+
+def when(value: datetime | None) -> str:
+    """A time for people: local time, to the minute."""
+    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], empty: str) -> None:
+    if not rows:
+        print(empty)
+        return
+    cells = [[str(c) for c in headers]] + [["-" if c is None else str(c) for c in r] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    for row in cells:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())

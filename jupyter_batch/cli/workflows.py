@@ -1,0 +1,187 @@
+"""``jupyter batch workflow validate|save|list|show|publish|offline|export``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from .output import emit_json, fail, table, when
+
+
+def _service() -> Any:
+    from ..service import BatchService
+
+    return BatchService()
+
+
+def read_document(file: str) -> Any:
+    """A workflow file's JSON, or InvalidInput naming the file and what is wrong."""
+    from ..errors import InvalidInput
+
+    try:
+        text = Path(file).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {file}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{file} is not UTF-8 text") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"{file}: not valid JSON: {exc.msg} at line {exc.lineno}, "
+                           f"column {exc.colno}") from None
+
+
+def validate(args: argparse.Namespace) -> int:
+    wf, problems = _service().validate(read_document(args.file))
+    if args.json:
+        emit_json({"valid": not problems, "name": wf.name,
+                   "problems": [{"where": p.where, "message": p.message} for p in problems]})
+    else:
+        for problem in problems:
+            fail(str(problem), prefix=args.file)
+        if not problems:
+            print(f"{args.file}: workflow {wf.name!r} is valid "
+                  f"({len(wf.tasks)} tasks, {len(wf.references)} references)")
+    return 2 if problems else 0
+
+
+def save(args: argparse.Namespace) -> int:
+    info = _service().save_workflow(read_document(args.file))
+    if args.json:
+        emit_json(_info(info))
+    else:
+        print(f"saved draft of {info.name!r} ({info.state})")
+    return 0
+
+
+def _info(info: Any) -> dict[str, Any]:
+    return {"name": info.name, "state": info.state, "description": info.description,
+            "latest_version": info.latest_version, "draft_changed": info.draft_changed,
+            "updated_at": info.updated_at.isoformat(), "draft": info.draft.to_dict()}
+
+
+def _schedule_words(wf: Any) -> str:
+    s = wf.schedule
+    if s is None:
+        return "manual"
+    if s.once:
+        return f"once at {s.once}"
+    return f"cron '{s.cron}' ({s.tz})"
+
+
+def list_(args: argparse.Namespace) -> int:
+    items = _service().list_workflows()
+    if args.json:
+        emit_json([_info(i) for i in items])
+    else:
+        table(["NAME", "STATE", "VERSION", "SCHEDULE", "UPDATED"],
+              [[i.name, i.state + (" (draft changed)" if i.state != "draft" and i.draft_changed
+                                   else ""),
+                i.latest_version, _schedule_words(i.draft), when(i.updated_at)] for i in items],
+              "no workflows yet: save one with 'jupyter batch workflow save FILE'")
+    return 0
+
+
+def show(args: argparse.Namespace) -> int:
+    service = _service()
+    if args.version is not None:
+        v = service.store.workflows.version(args.name, args.version)
+        if args.json:
+            emit_json({"name": v.name, "version": v.version, "author": v.author,
+                       "message": v.message, "published_at": v.published_at.isoformat(),
+                       "definition": v.definition.to_dict()})
+        else:
+            print(f"{v.name} version {v.version}, published {when(v.published_at)} by {v.author}")
+            print(v.definition.to_json(), end="")
+        return 0
+    info = service.get_workflow(args.name)
+    versions = service.workflow_versions(args.name)
+    if args.json:
+        data = _info(info)
+        data["versions"] = [{"version": v.version, "author": v.author, "message": v.message,
+                             "published_at": v.published_at.isoformat()} for v in versions]
+        emit_json(data)
+        return 0
+    wf = info.draft
+    print(f"{info.name}: {info.state}" + (f", latest version {info.latest_version}"
+                                          if info.latest_version else ""))
+    if wf.description:
+        print(f"  {wf.description}")
+    print(f"  schedule: {_schedule_words(wf)}")
+    for ref in wf.references:
+        print(f"  reference {ref.id} -> workflow {ref.workflow}" + (f".{ref.task}" if ref.task
+                                                                    else ""))
+    for task in wf.tasks:
+        body = task.resource or task.command or (task.code and "inline code") or ""
+        print(f"  task {task.id} ({task.type}) {body}")
+    for rel in wf.relations:
+        print(f"  {rel.upstream} -> {rel.downstream}" + ("" if rel.crosses_on_rerun
+                                                         else " (rerun stops here)"))
+    for v in versions:
+        print(f"  version {v.version}: {when(v.published_at)} {v.author} {v.message}".rstrip())
+    return 0
+
+
+def publish(args: argparse.Namespace) -> int:
+    result = _service().publish(args.name, args.message)
+    v = result.version
+    if args.json:
+        emit_json({"name": v.name, "version": v.version, "created": result.created,
+                   "definition": v.definition.to_dict()})
+    elif result.created:
+        print(f"published {v.name} version {v.version}")
+    else:
+        print(f"{v.name}: the draft equals version {v.version}; published it again, "
+              "no new version")
+    return 0
+
+
+def offline(args: argparse.Namespace) -> int:
+    info = _service().offline(args.name)
+    if args.json:
+        emit_json(_info(info))
+    else:
+        print(f"{info.name} is offline: it will not be scheduled")
+    return 0
+
+
+def export(args: argparse.Namespace) -> int:
+    text = _service().export_workflow(args.name, args.version).to_json()
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def register(nouns: Any) -> None:
+    noun = nouns.add_parser("workflow", help="workflow files, drafts and published versions")
+    verbs = noun.add_subparsers(dest="verb", metavar="<verb>", required=True)
+
+    def verb(name: str, func: Any, help: str, json_flag: bool = True) -> argparse.ArgumentParser:
+        p = verbs.add_parser(name, help=help)
+        p.set_defaults(func=func)
+        if json_flag:
+            p.add_argument("--json", action="store_true", help="print JSON")
+        return p
+
+    verb("validate", validate, "check a workflow file; print every problem").add_argument(
+        "file", metavar="FILE.workflow.json")
+    verb("save", save, "save a workflow file as the draft of its workflow").add_argument(
+        "file", metavar="FILE.workflow.json")
+    verb("list", list_, "list workflows")
+    p = verb("show", show, "show a workflow (its draft, or a published version)")
+    p.add_argument("name")
+    p.add_argument("--version", type=int, help="a published version")
+    p = verb("publish", publish, "publish the draft as a new immutable version")
+    p.add_argument("name")
+    p.add_argument("-m", "--message", default="", help="what changed")
+    verb("offline", offline, "take a published workflow out of scheduling").add_argument("name")
+    p = verb("export", export, "write a workflow file (the draft, or a version)", json_flag=False)
+    p.add_argument("name")
+    p.add_argument("--version", type=int, help="a published version")
+    p.add_argument("-o", "--output", help="file to write (default: standard output)")

@@ -1,0 +1,1 @@
+"""Pure data: workflows, resources, records and states. No I/O."""

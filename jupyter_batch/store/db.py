@@ -1,0 +1,75 @@
+"""Opening the database: engine settings per dialect, and the schema brought up to date."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from ..errors import BatchError
+
+#: The newest migration; a test checks it is alembic's head.
+SCHEMA_HEAD = "0001"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    """WAL, foreign keys, a busy timeout, and ``BEGIN IMMEDIATE`` transactions.
+
+    pysqlite starts transactions lazily, so a transaction that reads and then writes can
+    fail with "database is locked" without waiting; taking the write lock at BEGIN makes
+    concurrent writers queue on the busy timeout instead.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def open_engine(url: str) -> Engine:
+    """An engine for ``url`` with its schema migrated to ``SCHEMA_HEAD``."""
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        _sqlite_setup(engine)
+    migrate(engine)
+    return engine
+
+
+def current_revision(engine: Engine) -> str | None:
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except (OperationalError, ProgrammingError):
+        return None
+
+
+def migrate(engine: Engine) -> None:
+    """Upgrade the schema to the head revision (alembic is imported only when needed)."""
+    revision = current_revision(engine)
+    if revision == SCHEMA_HEAD:
+        return
+    from alembic import command
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    known = {rev.revision for rev in ScriptDirectory.from_config(config).walk_revisions()}
+    if revision is not None and revision not in known:
+        raise BatchError(f"the database schema ({revision}) is newer than this jupyter-batch "
+                         f"knows ({SCHEMA_HEAD}); upgrade jupyter-batch")
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")

@@ -1,0 +1,143 @@
+"""Workflow drafts and their immutable published versions."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import Connection, Engine, Row, insert, select, update
+
+from ..errors import Conflict, NotFound
+from ..model.records import PublishResult, WorkflowInfo, WorkflowVersion
+from ..model.workflow import Workflow, load_workflow, pin_resources
+from .tables import workflow_versions as wv
+from .tables import workflows as wf_table
+
+DRAFT, PUBLISHED, OFFLINE = "draft", "published", "offline"
+
+
+class WorkflowRepo:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    # --- reading ---------------------------------------------------------------------
+
+    def _info(self, conn: Connection, row: Row) -> WorkflowInfo:
+        changed = True
+        if row.latest_version is not None:
+            latest = conn.execute(select(wv.c.definition).where(
+                wv.c.workflow_id == row.id, wv.c.version == row.latest_version)).scalar()
+            changed = not _same_unpinned(row.draft, latest)
+        return WorkflowInfo(name=row.name, state=row.state, description=row.description,
+                            latest_version=row.latest_version, updated_at=row.updated_at,
+                            draft_changed=changed, draft=load_workflow(row.draft))
+
+    def _row(self, conn: Connection, name: str) -> Row:
+        row = conn.execute(select(wf_table).where(wf_table.c.name == name)).first()
+        if row is None:
+            raise NotFound(f"no workflow named {name!r}")
+        return row
+
+    def get(self, name: str) -> WorkflowInfo:
+        with self._engine.connect() as conn:
+            return self._info(conn, self._row(conn, name))
+
+    def list(self) -> list[WorkflowInfo]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(wf_table).order_by(wf_table.c.name)).all()
+            return [self._info(conn, r) for r in rows]
+
+    def versions(self, name: str) -> list[WorkflowVersion]:
+        with self._engine.connect() as conn:
+            row = self._row(conn, name)
+            rows = conn.execute(select(wv).where(wv.c.workflow_id == row.id)
+                                .order_by(wv.c.version)).all()
+        return [_version(name, r) for r in rows]
+
+    def version(self, name: str, version: int | None = None) -> WorkflowVersion:
+        """A published version (the latest when ``version`` is None)."""
+        versions = self.versions(name)
+        if not versions:
+            raise NotFound(f"workflow {name!r} has never been published")
+        if version is None:
+            return versions[-1]
+        for v in versions:
+            if v.version == version:
+                return v
+        raise NotFound(f"workflow {name!r} has no version {version} "
+                       f"(latest is {versions[-1].version})")
+
+    # --- writing ---------------------------------------------------------------------
+
+    def save_draft(self, wf: Workflow) -> WorkflowInfo:
+        """Create the workflow or replace its draft; published versions are untouched."""
+        now = datetime.now(timezone.utc)
+        with self._engine.begin() as conn:
+            row = conn.execute(select(wf_table.c.id).where(wf_table.c.name == wf.name)).first()
+            values = dict(draft=wf.to_dict(), description=wf.description, updated_at=now)
+            if row is None:
+                conn.execute(insert(wf_table).values(name=wf.name, state=DRAFT, created_at=now,
+                                                     **values))
+            else:
+                conn.execute(update(wf_table).where(wf_table.c.id == row.id).values(**values))
+            return self._info(conn, self._row(conn, wf.name))
+
+    def publish(self, name: str, pinned: Workflow, author: str, message: str) -> PublishResult:
+        """Publish ``pinned`` (the draft with every resource pinned to a version) as a new
+        immutable version — or, when it equals the latest version, put that one back in
+        service without a new number."""
+        now = datetime.now(timezone.utc)
+        definition = pinned.to_dict()
+        with self._engine.begin() as conn:
+            row = self._row(conn, name)
+            if row.latest_version is not None:
+                latest = conn.execute(select(wv).where(
+                    wv.c.workflow_id == row.id, wv.c.version == row.latest_version)).first()
+                if latest is not None and latest.definition == definition:
+                    conn.execute(update(wf_table).where(wf_table.c.id == row.id)
+                                 .values(state=PUBLISHED, updated_at=now))
+                    return PublishResult(_version(name, latest), created=False)
+            number = (row.latest_version or 0) + 1
+            conn.execute(insert(wv).values(workflow_id=row.id, version=number,
+                                           definition=definition, author=author,
+                                           message=message, published_at=now))
+            conn.execute(update(wf_table).where(wf_table.c.id == row.id)
+                         .values(state=PUBLISHED, latest_version=number, updated_at=now))
+        return PublishResult(WorkflowVersion(name=name, version=number, definition=pinned,
+                                             published_at=now, author=author, message=message),
+                             created=True)
+
+    def offline(self, name: str) -> WorkflowInfo:
+        """Take a published workflow out of scheduling (its versions and runs stay)."""
+        with self._engine.begin() as conn:
+            row = self._row(conn, name)
+            if row.state != PUBLISHED:
+                raise Conflict(f"workflow {name!r} is {row.state}; only a published workflow "
+                               "can be taken offline")
+            conn.execute(update(wf_table).where(wf_table.c.id == row.id).values(
+                state=OFFLINE, updated_at=datetime.now(timezone.utc)))
+            return self._info(conn, self._row(conn, name))
+
+
+def _version(name: str, row: Row) -> WorkflowVersion:
+    return WorkflowVersion(name=name, version=row.version,
+                           definition=load_workflow(row.definition),
+                           published_at=row.published_at, author=row.author,
+                           message=row.message)
+
+
+def _same_unpinned(draft: dict, published: dict | None) -> bool:
+    """Whether a draft equals a published definition once the latter's pins are ignored
+    where the draft names no version."""
+    if published is None:
+        return False
+    return load_workflow(published) == _pin_like(load_workflow(draft), load_workflow(published))
+
+
+def _pin_like(draft: Workflow, published: Workflow) -> Workflow:
+    pins: dict[str, int] = {}
+    for task in published.tasks:
+        for ref in [task.resource, *(task.files or [])]:
+            if ref and "@" in ref:
+                name, _, version = ref.partition("@")
+                pins.setdefault(name, int(version))
+    return pin_resources(draft, pins.get)

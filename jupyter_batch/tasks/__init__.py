@@ -1,0 +1,1 @@
+"""Task types: what a task does. One module per type, found through ``registry``."""

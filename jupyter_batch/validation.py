@@ -1,0 +1,267 @@
+"""Validate a workflow: every problem at once, each with where it is.
+
+Pure: what lies outside the workflow (which task types exist, which resource versions
+are stored) comes in through ``ValidationContext``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from . import dag
+from .errors import InvalidInput, InvalidWorkflow, Problem
+from .model.resource import parse_ref
+from .model.task_spec import TaskTypeSpec
+from .model.workflow import (
+    CATCHUP_POLICIES,
+    FAILURE_STRATEGIES,
+    KINDS,
+    Schedule,
+    Task,
+    Workflow,
+    parse_workflow,
+    unknown_field,
+)
+
+_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
+_PARAM = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_CRON_FIELDS = ("minute", "hour", "day of month", "month", "day of week", "second")
+
+
+@dataclass
+class ValidationContext:
+    """What validation needs to know about the world.
+
+    ``latest_version(name)`` gives a resource's latest version number, or None when no
+    resource has that name; leave it None to skip resource checks.
+    """
+
+    task_types: Mapping[str, TaskTypeSpec] = field(default_factory=dict)
+    latest_version: Callable[[str], int | None] | None = None
+
+
+def parse_time(text: str, where: str, problems: list[Problem]) -> datetime | None:
+    """An ISO-8601 timestamp, or a problem saying what is wrong with it."""
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        problems.append(Problem(where, f"{text!r} is not a valid ISO-8601 timestamp "
+                                       "(e.g. 2026-12-01T02:00:00+01:00)"))
+        return None
+
+
+def cron_problem(expr: str) -> str | None:
+    """Why ``expr`` is not a valid cron expression (naming the bad field), or None."""
+    from croniter import croniter
+
+    parts = expr.split()
+    if len(parts) not in (5, 6):
+        return (f"{expr!r} must have 5 fields (minute hour day-of-month month day-of-week) "
+                f"or 6 (with seconds last), not {len(parts)}")
+    if croniter.is_valid(expr):
+        return None
+    bad = []
+    for i, part in enumerate(parts):
+        probe = ["*"] * len(parts)
+        probe[i] = part
+        if not croniter.is_valid(" ".join(probe)):
+            bad.append(f"{_CRON_FIELDS[i]} field {part!r}")
+    what = ", ".join(bad) if bad else "the combination of fields"
+    return f"invalid cron expression {expr!r}: {what} is not valid"
+
+
+def _check_schedule(s: Schedule, problems: list[Problem]) -> None:
+    if s.cron is None and s.once is None:
+        problems.append(Problem("schedule", "needs 'cron' or 'once'"))
+    if s.cron is not None and s.once is not None:
+        problems.append(Problem("schedule", "takes either 'cron' or 'once', not both"))
+    if s.cron is not None and (why := cron_problem(s.cron)):
+        problems.append(Problem("schedule.cron", why))
+    if s.timezone is not None:
+        try:
+            ZoneInfo(s.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append(Problem("schedule.timezone",
+                                    f"unknown time zone {s.timezone!r} (use an IANA name "
+                                    "such as 'Europe/Berlin' or 'UTC')"))
+    if s.once is not None:
+        parse_time(s.once, "schedule.once", problems)
+    for name in ("start", "end"):
+        value = getattr(s, name)
+        if value is not None:
+            parse_time(value, f"schedule.{name}", problems)
+    if s.catchup is not None and s.catchup not in CATCHUP_POLICIES:
+        problems.append(Problem("schedule.catchup", f"must be one of {', '.join(CATCHUP_POLICIES)}"
+                                                    f", not {s.catchup!r}"))
+    if s.max_active_runs is not None and s.max_active_runs < 1:
+        problems.append(Problem("schedule.max_active_runs", "must be at least 1"))
+
+
+def _check_params(params: Mapping[str, Any] | None, where: str, problems: list[Problem]) -> None:
+    for key in params or {}:
+        if not _PARAM.match(key):
+            problems.append(Problem(f"{where}.{key}", "a parameter name may use letters, digits "
+                                                      "and _ and must not start with a digit"))
+
+
+def _check_resource(text: str, where: str, formats: tuple[str, ...], type_name: str,
+                    ctx: ValidationContext, problems: list[Problem]) -> None:
+    try:
+        ref = parse_ref(text)
+    except InvalidInput as exc:
+        problems.append(Problem(where, str(exc)))
+        return
+    if formats and ref.format not in formats:
+        problems.append(Problem(where, f"a {type_name} task runs a {' or '.join(formats)} "
+                                       f"resource, not {ref.format} ({text!r})"))
+    if ctx.latest_version is None:
+        return
+    latest = ctx.latest_version(ref.name)
+    if latest is None:
+        problems.append(Problem(where, f"resource {ref.name!r} does not exist"))
+    elif ref.version is not None and ref.version > latest:
+        problems.append(Problem(where, f"resource {ref.name!r} has no version {ref.version} "
+                                       f"(latest is {latest})"))
+
+
+def _check_task(i: int, task: Task, ctx: ValidationContext, problems: list[Problem]) -> None:
+    where = f"tasks[{i}]"
+    spec = ctx.task_types.get(task.type)
+    if spec is None:
+        known = ", ".join(sorted(ctx.task_types))
+        problems.append(Problem(f"{where}.type", f"unknown task type {task.type!r} "
+                                                 f"(known types: {known})"))
+        return
+    given = [b for b in ("resource", "command", "code", "args") if getattr(task, b) is not None]
+    for body in given:
+        if body not in spec.bodies:
+            problems.append(Problem(f"{where}.{body}", f"a {spec.name} task takes "
+                                    f"{' or '.join(repr(b) for b in spec.bodies) or 'no body'}"
+                                    f", not {body!r}"))
+    clash = [b for b in given if b in spec.exclusive and b in spec.bodies]
+    if len(clash) > 1:
+        problems.append(Problem(where, f"give either {' or '.join(repr(b) for b in clash)}, "
+                                       "not both"))
+    if not given and not spec.body_optional:
+        problems.append(Problem(where, f"a {spec.name} task needs "
+                                       f"{' or '.join(repr(b) for b in spec.bodies)}"))
+    if task.resource is not None and "resource" in spec.bodies:
+        _check_resource(task.resource, f"{where}.resource", spec.formats, spec.name, ctx,
+                        problems)
+    for j, extra in enumerate(task.files or []):
+        _check_resource(extra, f"{where}.files[{j}]", (), spec.name, ctx, problems)
+    _check_params(task.params, f"{where}.params", problems)
+    for name in ("retries", "memory_mb", "cpu_seconds"):
+        value = getattr(task, name)
+        if value is not None and value < (0 if name == "retries" else 1):
+            problems.append(Problem(f"{where}.{name}", "must not be negative" if name == "retries"
+                                    else "must be at least 1"))
+    for name in ("timeout", "retry_delay"):
+        value = getattr(task, name)
+        if value is not None and value < 0:
+            problems.append(Problem(f"{where}.{name}", "must not be negative"))
+    options = {o.name: o for o in spec.options}
+    for key, value in task.options.items():
+        opt = options.get(key)
+        if opt is None:
+            problems.append(Problem(f"{where}.{key}", unknown_field(key, options) +
+                                    f" for a {spec.name} task"))
+            continue
+        check, expected = KINDS[opt.kind]
+        if not check(value):
+            problems.append(Problem(f"{where}.{key}", f"must be {expected}, "
+                                                      f"not {json.dumps(value)[:60]}"))
+        elif opt.choices and value not in opt.choices:
+            problems.append(Problem(f"{where}.{key}", f"must be one of {', '.join(opt.choices)}"
+                                                      f", not {value!r}"))
+    for opt in spec.options:
+        if opt.required and opt.name not in task.options:
+            problems.append(Problem(f"{where}.{opt.name}", f"is required for a {spec.name} task"))
+
+
+def _check_graph(wf: Workflow, problems: list[Problem]) -> None:
+    seen: dict[str, str] = {}
+    places = [(f"references[{i}].id", r.id) for i, r in enumerate(wf.references)]
+    places += [(f"tasks[{i}].id", t.id) for i, t in enumerate(wf.tasks)]
+    for where, node_id in places:
+        if not node_id:
+            continue
+        if not _ID.match(node_id):
+            problems.append(Problem(where, f"id {node_id!r} may use letters, digits, _ and - "
+                                           "(at most 64, not starting with a digit or -)"))
+        if node_id in seen:
+            problems.append(Problem(where, f"duplicate id {node_id!r} (also {seen[node_id]})"))
+        else:
+            seen[node_id] = where
+    references = {r.id for r in wf.references}
+    good_edges = []
+    pairs: set[tuple[str, str]] = set()
+    for i, rel in enumerate(wf.relations):
+        where = f"relations[{i}]"
+        ok = True
+        for end, node in (("from", rel.upstream), ("to", rel.downstream)):
+            if node and node not in seen:
+                problems.append(Problem(f"{where}.{end}", f"unknown node {node!r}"))
+                ok = False
+        if rel.upstream and rel.upstream == rel.downstream:
+            problems.append(Problem(where, f"relation from {rel.upstream!r} into itself"))
+            ok = False
+        if rel.downstream in references:
+            problems.append(Problem(f"{where}.to", f"reference {rel.downstream!r} cannot have an "
+                                                   "upstream: a reference is always a root"))
+            ok = False
+        if (rel.upstream, rel.downstream) in pairs:
+            problems.append(Problem(where, f"duplicate relation {rel.upstream!r} -> "
+                                           f"{rel.downstream!r}"))
+        pairs.add((rel.upstream, rel.downstream))
+        if ok and rel.upstream and rel.downstream:
+            good_edges.append((rel.upstream, rel.downstream))
+    cycle = dag.find_cycle(seen, good_edges)
+    if cycle:
+        problems.append(Problem("relations", "relations form a cycle: " +
+                                " -> ".join([*cycle, cycle[0]])))
+
+
+def validate(wf: Workflow, ctx: ValidationContext) -> list[Problem]:
+    """Every semantic problem of a parsed workflow (an empty list when it is valid)."""
+    problems: list[Problem] = []
+    if wf.name and not _ID.match(wf.name):
+        problems.append(Problem("name", f"workflow name {wf.name!r} may use letters, digits, _ "
+                                        "and - (at most 64, not starting with a digit or -)"))
+    _check_params(wf.params, "params", problems)
+    if wf.max_parallel is not None and wf.max_parallel < 1:
+        problems.append(Problem("max_parallel", "must be at least 1"))
+    if wf.failure_strategy is not None and wf.failure_strategy not in FAILURE_STRATEGIES:
+        problems.append(Problem("failure_strategy", f"must be one of "
+                                f"{', '.join(FAILURE_STRATEGIES)}, not {wf.failure_strategy!r}"))
+    if wf.schedule is not None:
+        _check_schedule(wf.schedule, problems)
+    if not wf.tasks:
+        problems.append(Problem("tasks", "a workflow needs at least one task"))
+    for i, ref in enumerate(wf.references):
+        if ref.timeout is not None and ref.timeout <= 0:
+            problems.append(Problem(f"references[{i}].timeout", "must be more than 0 seconds"))
+    for i, task in enumerate(wf.tasks):
+        _check_task(i, task, ctx, problems)
+    _check_graph(wf, problems)
+    return problems
+
+
+def check_document(data: Any, ctx: ValidationContext) -> tuple[Workflow, list[Problem]]:
+    """Parse and validate a workflow file's JSON; every problem, shape and meaning alike."""
+    wf, problems = parse_workflow(data)
+    return wf, problems + validate(wf, ctx)
+
+
+def require_valid(wf: Workflow, ctx: ValidationContext) -> Workflow:
+    """``wf`` if it is valid, else InvalidWorkflow listing every problem."""
+    problems = validate(wf, ctx)
+    if problems:
+        raise InvalidWorkflow(problems, wf.name or None)
+    return wf

@@ -139,3 +139,8 @@ def count_crossings(points: dict[str, Point], edges: Iterable[Edge]) -> int:
                 if (a1 - a2) * (b1 - b2) < 0:
                     crossings += 1
     return crossings
+
+
+def ancestors(g: nx.DiGraph, node: str) -> set[str]:
+    """Every node above ``node`` in ``g`` (not ``node`` itself)."""
+    return nx.ancestors(g, node)

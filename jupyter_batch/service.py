@@ -6,27 +6,46 @@ call one method here, and render the result.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
+import logging
 import os
+import socket
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .errors import InvalidWorkflow, Problem
+from .engine import Engine, Pool, RunPlan
+from .errors import Conflict, InvalidInput, InvalidWorkflow, NotFound, Problem
+from .executors.local import LocalExecutor
+from .model.changes import Change, RunChange, TaskChange
 from .model.records import (
     AddedVersion,
     PublishResult,
     ResourceInfo,
     ResourceVersion,
+    Run,
+    TaskAttempt,
     WorkflowInfo,
     WorkflowVersion,
 )
 from .model.resource import parse_ref
+from .model.states import RunState, TaskState
 from .model.textdiff import diff_versions
-from .model.workflow import Workflow, pin_resources
+from .model.variables import parse_logical_date
+from .model.workflow import Reference, Workflow, pin_resources
+from .reruns import recover_nodes, rerun_nodes
 from .store import Store
 from .store.location import resolve_data_dir
+from .store.state_writer import StateWriter
 from .tasks import registry
 from .validation import ValidationContext, check_document, require_valid, validate
+
+log = logging.getLogger(__name__)
+Listener = Callable[[Change], None]
 
 
 def default_author() -> str:
@@ -34,16 +53,84 @@ def default_author() -> str:
     return os.environ.get("JUPYTER_BATCH_AUTHOR") or getpass.getuser()
 
 
+def this_process() -> str:
+    """The owner tag of runs driven by this process."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _owner_alive(owner: str | None) -> bool:
+    """Whether the process named by an owner tag still runs (on another host: assume so)."""
+    if not owner:
+        return False
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, ValueError):
+        return True
+    return True
+
+
+@dataclass(frozen=True)
+class RerunPlan:
+    """What a rerun or a recovery runs (or would run, for a preview)."""
+
+    run_id: int
+    tasks: list[str]
+    started: bool
+
+
+@dataclass(frozen=True)
+class LogChunk:
+    text: str
+    offset: int
+    next_offset: int
+    #: the attempt has finished: nothing more will be written
+    complete: bool
+    attempt: int
+
+
 class BatchService:
-    """Everything a user can do, over one data folder."""
+    """Everything a user can do, over one data folder.
+
+    Runs are driven by this process, each on its own thread; ``wait_run`` blocks until
+    one ends. ``subscribe`` delivers every state change as it happens.
+    """
 
     def __init__(self, data_dir: str | os.PathLike[str] | None = None,
-                 db_url: str | None = None) -> None:
+                 db_url: str | None = None, pools: dict[str, Pool] | None = None,
+                 python: str | None = None) -> None:
         self.data_dir: Path = resolve_data_dir(data_dir)
         self.store = Store(self.data_dir, db_url)
+        self._pools = pools
+        self._python = python
+        self._engine: Engine | None = None
+        self._writer: StateWriter | None = None
+        self._threads: dict[int, threading.Thread] = {}
+        self._listeners: list[Listener] = []
+        self._lock = threading.Lock()
+        self.mark_interrupted()
 
     def close(self) -> None:
+        """Stop every run this process drives (marked cancelled), then release the store."""
+        if self._engine is not None:
+            for run_id in self._engine.active_runs():
+                self._engine.stop(run_id)
+            for thread in list(self._threads.values()):
+                thread.join()
+            self._engine.shutdown()
+        if self._writer is not None:
+            self._writer.close()
         self.store.close()
+
+    def __enter__(self) -> BatchService:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # --- resources -------------------------------------------------------------------
 
@@ -113,3 +200,217 @@ class BatchService:
 
     def offline(self, name: str) -> WorkflowInfo:
         return self.store.workflows.offline(name)
+
+    # --- runs ------------------------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` with every run and task state change; returns unsubscribe."""
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock, contextlib.suppress(ValueError):
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def _publish(self, change: Change) -> None:
+        assert self._writer is not None
+        self._writer.put(change)
+        if isinstance(change, RunChange) and change.state == RunState.SUCCESS and self._engine:
+            self._engine.references_changed()
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(change)
+            except Exception:
+                log.exception("a state-change listener failed")
+
+    def task_changed(self, change: TaskChange) -> None:
+        self._publish(change)
+
+    def run_changed(self, change: RunChange) -> None:
+        self._publish(change)
+
+    @property
+    def engine(self) -> Engine:
+        """The engine, created on first use (commands that only read never need it)."""
+        with self._lock:
+            if self._engine is None:
+                self._writer = StateWriter(self.store.runs)
+                self._engine = Engine(
+                    LocalExecutor(), self, self.data_dir / "runs", self._fetch,
+                    pools=self._pools, python=self._python, reference_met=self._reference_met)
+            return self._engine
+
+    def _fetch(self, ref: str) -> bytes:
+        parsed = parse_ref(ref)
+        return self.store.resources.read(parsed.name, parsed.version)[1]
+
+    def _reference_met(self, ref: Reference, logical_date: str) -> bool:
+        return self.store.runs.succeeded(ref.workflow, logical_date, ref.task)
+
+    def _logical_date(self, day: str | date | None) -> str:
+        if day is None:
+            return date.today().isoformat()
+        return parse_logical_date(str(day)).isoformat()
+
+    def _start(self, plan: RunPlan) -> None:
+        engine = self.engine
+
+        def drive() -> None:
+            try:
+                engine.execute(plan)
+            except Exception as exc:  # a bug must not leave the run "running" forever
+                log.exception("run %s failed in the engine", plan.run_id)
+                self._publish(RunChange(plan.run_id, RunState.FAILED, _utcnow(),
+                                        f"internal error: {exc!r}"))
+            finally:
+                assert self._writer is not None
+                self._writer.flush()
+                with self._lock:
+                    self._threads.pop(plan.run_id, None)
+
+        thread = threading.Thread(target=drive, name=f"batch-run-{plan.run_id}")
+        with self._lock:
+            self._threads[plan.run_id] = thread
+        thread.start()
+
+    def _new_run(self, wf: Workflow, version: int | None, day: str | date | None,
+                 trigger: str, params: dict[str, Any] | None, cycle: str | None = None) -> int:
+        logical_date = self._logical_date(day)
+        params = dict(params or {})
+        run_id = self.store.runs.create(workflow=wf, version=version, logical_date=logical_date,
+                                        trigger=trigger, params=params, owner=this_process(),
+                                        cycle=cycle)
+        self._start(RunPlan(run_id=run_id, workflow=wf, logical_date=logical_date,
+                            trigger=trigger, params=params, selected=set(wf.node_ids),
+                            states={n: TaskState.PENDING for n in wf.node_ids}))
+        return run_id
+
+    def prerun(self, workflow: str | Any, day: str | date | None = None,
+               params: dict[str, Any] | None = None) -> int:
+        """Run the current draft (a saved workflow's name, or a workflow document) now,
+        without publishing it; its resources are pinned to their latest versions."""
+        if isinstance(workflow, str):
+            wf = self.store.workflows.get(workflow).draft
+            require_valid(wf, self.validation_context())
+        else:
+            wf, problems = self.validate(workflow)
+            if problems:
+                raise InvalidWorkflow(problems, wf.name or None)
+        pinned = pin_resources(wf, self.store.resources.latest_version)
+        return self._new_run(pinned, None, day, "prerun", params)
+
+    def trigger(self, name: str, day: str | date | None = None,
+                params: dict[str, Any] | None = None) -> int:
+        """Run the latest published version of ``name`` now, for a logical date."""
+        info = self.store.workflows.get(name)
+        if info.state != "published":
+            raise Conflict(f"workflow {name!r} is {info.state}; publish it first "
+                           "(or pre-run the draft)")
+        version = self.store.workflows.version(name)
+        return self._new_run(version.definition, version.version, day, "manual", params)
+
+    def get_run(self, run_id: int) -> Run:
+        return self.store.runs.get(run_id)
+
+    def list_runs(self, workflow: str | None = None, states: Sequence[str] = (),
+                  limit: int = 50, offset: int = 0) -> tuple[list[Run], int]:
+        for state in states:
+            if state not in RunState._value2member_map_:
+                raise InvalidInput(f"unknown run state {state!r} (states: "
+                                   f"{', '.join(s.value for s in RunState)})")
+        if not 1 <= limit <= 1000 or offset < 0:
+            raise InvalidInput("limit must be 1..1000 and offset not negative")
+        return self.store.runs.list(workflow, states, limit, offset)
+
+    def task_attempts(self, run_id: int, task_id: str) -> list[TaskAttempt]:
+        return self.store.runs.attempts(run_id, task_id)
+
+    def wait_run(self, run_id: int, timeout: float | None = None) -> Run:
+        """Block until a run driven by this process has ended; return it."""
+        with self._lock:
+            thread = self._threads.get(run_id)
+        if thread is not None:
+            thread.join(timeout)
+        return self.store.runs.get(run_id)
+
+    def stop_run(self, run_id: int) -> Run:
+        """Stop a run: running tasks are ended (their whole process tree), the rest
+        cancelled. The run must be driven by this process."""
+        run = self.store.runs.get(run_id)
+        if run.state.finished:
+            raise Conflict(f"run {run_id} has already ended ({run.state.value})")
+        if self._engine is None or not self._engine.stop(run_id):
+            raise Conflict(f"run {run_id} is driven by another process; stop it there")
+        return self.wait_run(run_id)
+
+    def _rerun(self, run: Run, nodes: set[str], forced: set[str], preview: bool) -> RerunPlan:
+        order = [n for n in run.definition.node_ids if n in nodes]
+        if preview or not nodes:
+            return RerunPlan(run.id, order, started=False)
+        if not run.state.finished:
+            raise Conflict(f"run {run.id} is still {run.state.value}; wait for it or stop it")
+        states = {t.task_id: t.state for t in run.tasks}
+        self._start(RunPlan(
+            run_id=run.id, workflow=run.definition, logical_date=run.logical_date,
+            trigger=run.trigger, params=run.params, selected=nodes, states=states,
+            attempts={t.task_id: t.attempt for t in run.tasks},
+            outputs={t.task_id: t.outputs for t in run.tasks if t.outputs}, forced=forced))
+        self.store.runs.set_owner(run.id, this_process())
+        return RerunPlan(run.id, order, started=True)
+
+    def rerun(self, run_id: int, task_id: str, downstream: bool = False,
+              preview: bool = False) -> RerunPlan:
+        """Rerun one task of a finished run — alone, or with everything below it that
+        relations with ``rerun`` on reach. ``preview`` only says which tasks would run."""
+        run = self.store.runs.get(run_id)
+        nodes = rerun_nodes(run.definition, task_id, downstream)
+        return self._rerun(run, nodes, {task_id}, preview)
+
+    def recover(self, run_id: int, preview: bool = False) -> RerunPlan:
+        """Rerun every task that failed, was cancelled or left unfinished, and what
+        depends on them."""
+        run = self.store.runs.get(run_id)
+        nodes = recover_nodes(run.definition, {t.task_id: t.state for t in run.tasks})
+        return self._rerun(run, nodes, set(), preview)
+
+    def read_log(self, run_id: int, task_id: str, attempt: int | None = None,
+                 offset: int = 0, limit: int = 1 << 20) -> LogChunk:
+        """Part of a task attempt's log from ``offset`` (the latest attempt by default)."""
+        attempts = self.store.runs.attempts(run_id, task_id)
+        if not attempts:
+            raise NotFound(f"task {task_id!r} of run {run_id} has not run yet")
+        chosen = attempts[-1] if attempt is None else next(
+            (a for a in attempts if a.attempt == attempt), None)
+        if chosen is None:
+            raise NotFound(f"task {task_id!r} of run {run_id} has no attempt {attempt} "
+                           f"(attempts: 1..{attempts[-1].attempt})")
+        if offset < 0:
+            raise InvalidInput("log offset must not be negative")
+        data = b""
+        if chosen.log_path:
+            with contextlib.suppress(FileNotFoundError), open(chosen.log_path, "rb") as f:
+                f.seek(offset)
+                data = f.read(limit)
+        return LogChunk(text=data.decode("utf-8", errors="replace"), offset=offset,
+                        next_offset=offset + len(data),
+                        complete=chosen.state != TaskState.RUNNING, attempt=chosen.attempt)
+
+    def mark_interrupted(self) -> list[int]:
+        """Mark runs left in flight by a process that has died as interrupted (their
+        unfinished tasks failed), so they can be recovered. Returns their ids."""
+        marked = []
+        for run_id, owner in self.store.runs.in_flight():
+            if owner == this_process() or _owner_alive(owner):
+                continue
+            self.store.runs.interrupt(run_id, f"interrupted: the process driving it ({owner}) "
+                                              "ended; recover it to go on")
+            marked.append(run_id)
+        return marked
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)

@@ -107,4 +107,11 @@ class Run:
     ended_at: datetime | None
     params: dict[str, Any]
     definition: Workflow
+    message: str | None = None
     tasks: list[TaskRun] = field(default_factory=list)
+
+    def task(self, task_id: str) -> TaskRun:
+        for task_run in self.tasks:
+            if task_run.task_id == task_id:
+                return task_run
+        raise KeyError(task_id)

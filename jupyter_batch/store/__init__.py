@@ -7,6 +7,7 @@ from pathlib import Path
 from .blobs import BlobStore
 from .db import open_engine
 from .resources import ResourceRepo
+from .runs import RunRepo
 from .workflows import WorkflowRepo
 
 
@@ -20,6 +21,7 @@ class Store:
         self.blobs = BlobStore(data_dir / "blobs")
         self.resources = ResourceRepo(self.engine, self.blobs)
         self.workflows = WorkflowRepo(self.engine)
+        self.runs = RunRepo(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()

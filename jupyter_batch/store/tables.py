@@ -87,8 +87,8 @@ workflow_versions = Table(
 runs = Table(
     "runs", metadata,
     Column("id", Integer, primary_key=True),
-    Column("workflow_id", Integer, ForeignKey("workflows.id", ondelete="CASCADE"),
-           nullable=False),
+    # a name, not a foreign key: a pre-run of a workflow file has no saved workflow
+    Column("workflow", String(64), nullable=False),
     Column("workflow_version", Integer),
     Column("logical_date", String(10), nullable=False),
     Column("trigger", String(16), nullable=False),
@@ -98,11 +98,14 @@ runs = Table(
     # set only for scheduled runs: the database, not luck, keeps one run per cycle
     Column("cycle", String(40)),
     Column("message", Text),
+    # which process drives the run ("host:pid"), so a restart can tell a run in flight
+    # in a live process from one whose process died
+    Column("owner", String(200)),
     Column("created_at", UTCDateTime, nullable=False),
     Column("started_at", UTCDateTime),
     Column("ended_at", UTCDateTime),
-    UniqueConstraint("workflow_id", "cycle", name="uq_runs_workflow_cycle"),
-    Index("ix_runs_workflow_created", "workflow_id", "created_at"),
+    UniqueConstraint("workflow", "cycle", name="uq_runs_workflow_cycle"),
+    Index("ix_runs_workflow_created", "workflow", "created_at"),
     Index("ix_runs_state", "state"),
 )
 

@@ -1,6 +1,12 @@
-"""``shell``: an ``sh`` resource or an inline command, run by ``sh``."""
+"""``shell``: an ``sh`` resource or an inline command, run by ``sh``.
 
+Parameters reach the script only as environment variables; the command text is the
+user's own and is never combined with parameter values.
+"""
+
+from ..model.process import ProcessSpec
 from ..model.task_spec import TaskTypeSpec
+from .base import TaskContext, TaskType
 
 SPEC = TaskTypeSpec(
     name="shell",
@@ -8,3 +14,12 @@ SPEC = TaskTypeSpec(
     bodies=("resource", "command"),
     formats=("sh",),
 )
+
+
+class ShellTask(TaskType):
+    spec = SPEC
+
+    def build(self, ctx: TaskContext) -> ProcessSpec:
+        if ctx.resource_path is not None:
+            return self.process(ctx, ["sh", ctx.resource_path.name])
+        return self.process(ctx, ["sh", "-c", ctx.task.command or ""])

@@ -59,8 +59,7 @@ def upgrade() -> None:
     op.create_table(
         "runs",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("workflow_id", sa.Integer, sa.ForeignKey("workflows.id", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column("workflow", sa.String(64), nullable=False),
         sa.Column("workflow_version", sa.Integer),
         sa.Column("logical_date", sa.String(10), nullable=False),
         sa.Column("trigger", sa.String(16), nullable=False),
@@ -69,12 +68,13 @@ def upgrade() -> None:
         sa.Column("definition", sa.JSON, nullable=False),
         sa.Column("cycle", sa.String(40)),
         sa.Column("message", sa.Text),
+        sa.Column("owner", sa.String(200)),
         sa.Column("created_at", UTCDateTime, nullable=False),
         sa.Column("started_at", UTCDateTime),
         sa.Column("ended_at", UTCDateTime),
-        sa.UniqueConstraint("workflow_id", "cycle", name="uq_runs_workflow_cycle"),
+        sa.UniqueConstraint("workflow", "cycle", name="uq_runs_workflow_cycle"),
     )
-    op.create_index("ix_runs_workflow_created", "runs", ["workflow_id", "created_at"])
+    op.create_index("ix_runs_workflow_created", "runs", ["workflow", "created_at"])
     op.create_index("ix_runs_state", "runs", ["state"])
     op.create_table(
         "task_runs",

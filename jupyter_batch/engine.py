@@ -1,0 +1,508 @@
+"""The engine drives runs: readiness, slots, retries, timeouts, stop, reruns.
+
+One ``Engine`` serves many runs; each ``execute(plan)`` call drives one run in the
+calling thread, with an event queue (task finished, slot freed, stop requested,
+reference satisfied) and timers (retry delays, reference timeouts) — it never polls.
+Task attempts run on worker threads that only wait for their process.
+
+Every state change goes through ``_Driver._move``, which checks the allowed-transitions
+table, stamps time and attempt, and reports the change. The engine never touches the
+store: a ``Reporter`` persists and publishes what it reports.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import os
+import queue
+import shlex
+import sys
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Protocol
+
+from . import dag
+from .errors import BatchError
+from .model.changes import RunChange, TaskChange
+from .model.process import Limits, ProcessResult, ProcessSpec
+from .model.resource import parse_ref
+from .model.states import TASK_FINISHED, RunState, TaskState, can_move
+from .model.variables import RunContext, builtin_variables, param_text, task_environment
+from .model.workflow import Reference, Task, Workflow
+from .tasks import registry
+from .tasks.base import TaskContext
+from .tasks.workdir import Fetch, materialise
+
+S = TaskState
+_DONE_OK = frozenset({S.SUCCESS, S.SKIPPED})
+_DONE_BAD = frozenset({S.FAILED, S.UPSTREAM_FAILED, S.CANCELLED})
+
+
+# --- what the engine reports and is given ---------------------------------------------
+
+class Reporter(Protocol):
+    """Receives every state change, in order, from the thread driving the run."""
+
+    def task_changed(self, change: TaskChange) -> None: ...
+
+    def run_changed(self, change: RunChange) -> None: ...
+
+
+@dataclass(frozen=True)
+class Pool:
+    """A "container resource": slots shared by every run, and default task limits."""
+
+    slots: int
+    timeout: float | None = None
+    memory_mb: int | None = None
+    cpu_seconds: int | None = None
+
+
+@dataclass
+class RunPlan:
+    """One run to drive: its pinned definition and where every node stands.
+
+    ``selected`` are the nodes to (re)run; the others keep ``states``. ``forced`` nodes
+    run whatever their upstreams' states (a rerun of one task alone).
+    """
+
+    run_id: int
+    workflow: Workflow
+    logical_date: str
+    trigger: str
+    params: dict[str, Any]
+    selected: set[str]
+    states: dict[str, TaskState]
+    attempts: dict[str, int] = field(default_factory=dict)
+    outputs: dict[str, dict[str, str]] = field(default_factory=dict)
+    forced: set[str] = field(default_factory=set)
+
+
+# --- the engine -----------------------------------------------------------------------
+
+class Slots:
+    """Pool slots shared by all runs; a release wakes every run that waits for one."""
+
+    def __init__(self, pools: dict[str, Pool]) -> None:
+        self._free = {name: pool.slots for name, pool in pools.items()}
+        self._lock = threading.Lock()
+        self._waiters: list[queue.SimpleQueue[tuple[Any, ...]]] = []
+
+    def try_take(self, pool: str) -> bool:
+        with self._lock:
+            if self._free[pool] > 0:
+                self._free[pool] -= 1
+                return True
+            return False
+
+    def give_back(self, pool: str) -> None:
+        with self._lock:
+            self._free[pool] += 1
+            waiters = list(self._waiters)
+        for events in waiters:
+            events.put(("slot",))
+
+    def watch(self, events: queue.SimpleQueue[tuple[Any, ...]]) -> None:
+        with self._lock:
+            self._waiters.append(events)
+
+    def unwatch(self, events: queue.SimpleQueue[tuple[Any, ...]]) -> None:
+        with self._lock:
+            self._waiters.remove(events)
+
+
+class Engine:
+    """Drives runs with an executor, reporting every change.
+
+    ``fetch`` returns a pinned resource's verified content; ``reference_met(ref,
+    logical_date)`` says whether a referenced workflow (or task) has succeeded for that
+    date; call ``references_changed()`` when that may have become true.
+    """
+
+    def __init__(self, executor: Any, reporter: Reporter, run_root: Path, fetch: Fetch,
+                 pools: dict[str, Pool] | None = None, python: str | None = None,
+                 reference_met: Callable[[Reference, str], bool] | None = None,
+                 max_workers: int = 64) -> None:
+        self.executor = executor
+        self.reporter = reporter
+        self.run_root = run_root
+        self.fetch = fetch
+        self.pools = pools or {"default": Pool(slots=max(4, os.cpu_count() or 1))}
+        self.slots = Slots(self.pools)
+        self.python = python or sys.executable
+        self.reference_met = reference_met or (lambda ref, ds: False)
+        self._workers = ThreadPoolExecutor(max_workers=max_workers,
+                                           thread_name_prefix="batch-task")
+        self._drivers: dict[int, _Driver] = {}
+        self._lock = threading.Lock()
+
+    def execute(self, plan: RunPlan) -> RunState:
+        """Drive one run to its end in the calling thread; return its final state."""
+        driver = _Driver(self, plan)
+        with self._lock:
+            if plan.run_id in self._drivers:
+                raise BatchError(f"run {plan.run_id} is already being driven")
+            self._drivers[plan.run_id] = driver
+        try:
+            return driver.drive()
+        finally:
+            with self._lock:
+                del self._drivers[plan.run_id]
+
+    def stop(self, run_id: int) -> bool:
+        """Ask a run to stop: running tasks are ended, the rest cancelled. False when the
+        run is not being driven here."""
+        with self._lock:
+            driver = self._drivers.get(run_id)
+        if driver is None:
+            return False
+        driver.events.put(("stop",))
+        return True
+
+    def submit(self, fn: Callable[..., None], *args: Any) -> None:
+        self._workers.submit(fn, *args)
+
+    def active_runs(self) -> list[int]:
+        with self._lock:
+            return list(self._drivers)
+
+    def references_changed(self) -> None:
+        with self._lock:
+            drivers = list(self._drivers.values())
+        for driver in drivers:
+            driver.events.put(("reference",))
+
+    def shutdown(self) -> None:
+        """Stop every run and wait for the workers."""
+        for run_id in self.active_runs():
+            self.stop(run_id)
+        self._workers.shutdown(wait=True)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class _Driver:
+    """Drives one run; all its state lives in (and is changed by) one thread."""
+
+    def __init__(self, engine: Engine, plan: RunPlan) -> None:
+        self.engine = engine
+        self.plan = plan
+        wf = plan.workflow
+        self.wf = wf
+        self.events: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        self.state: dict[str, TaskState] = dict(plan.states)
+        self.attempt: dict[str, int] = {n: plan.attempts.get(n, 0) for n in wf.node_ids}
+        self.outputs = {k: dict(v) for k, v in plan.outputs.items()}
+        self.upstreams: dict[str, list[str]] = {n: [] for n in wf.node_ids}
+        self.downstreams: dict[str, list[str]] = {n: [] for n in wf.node_ids}
+        for u, v in wf.edges:
+            self.upstreams[v].append(u)
+            self.downstreams[u].append(v)
+        self.order = dag.topological_order(wf.node_ids, wf.edges)
+        self.tasks = {t.id: t for t in wf.tasks}
+        self.references = {r.id: r for r in wf.references}
+        self.ctx = RunContext(workflow=wf.name, run_id=plan.run_id,
+                              logical_date=plan.logical_date, trigger=plan.trigger)
+        self.max_parallel = wf.max_parallel or 1_000_000
+        self.running: dict[str, Any] = {}  # task id -> execution (None until started)
+        self.pool_of: dict[str, str] = {}
+        self.timers: list[tuple[float, int, str, str]] = []  # (due, seq, kind, node)
+        self._seq = itertools.count()
+        self.stopping = False
+        self.lock = threading.Lock()  # guards `running` between driver and workers
+        self._ancestors: dict[str, set[str]] | None = None
+
+    # --- state changes ---------------------------------------------------------------
+
+    def _move(self, node: str, new: TaskState, **fields: Any) -> None:
+        old = self.state.get(node, S.PENDING)
+        if old == new and new == S.PENDING:
+            return
+        if not can_move(old, new):
+            raise BatchError(f"run {self.plan.run_id}: task {node!r} cannot move from "
+                             f"{old.value} to {new.value}")
+        self.state[node] = new
+        self.engine.reporter.task_changed(TaskChange(
+            run_id=self.plan.run_id, task_id=node, state=new, attempt=self.attempt[node],
+            at=_now(), **fields))
+
+    def _run_changed(self, state: RunState, message: str | None = None) -> None:
+        self.engine.reporter.run_changed(RunChange(self.plan.run_id, state, _now(), message))
+
+    # --- the loop --------------------------------------------------------------------
+
+    def drive(self) -> RunState:
+        self.engine.slots.watch(self.events)
+        try:
+            self._run_changed(RunState.RUNNING)
+            for node in self.order:
+                if node in self.plan.selected:
+                    self._move(node, S.PENDING)
+            self._advance()
+            while not self._finished():
+                timeout = None
+                if self.timers:
+                    timeout = max(0.0, self.timers[0][0] - time.monotonic())
+                try:
+                    event = self.events.get(timeout=timeout)
+                except queue.Empty:
+                    event = None
+                if event is not None:
+                    self._handle(event)
+                self._fire_timers()
+                self._advance()
+            final = self._final_state()
+            self._run_changed(final)
+            return final
+        finally:
+            self.engine.slots.unwatch(self.events)
+
+    def _finished(self) -> bool:
+        return not self.running and all(
+            self.state[n] in TASK_FINISHED for n in self.plan.selected)
+
+    def _final_state(self) -> RunState:
+        if self.stopping:
+            return RunState.CANCELLED
+        if all(self.state.get(n) in _DONE_OK for n in self.wf.node_ids):
+            return RunState.SUCCESS
+        return RunState.FAILED
+
+    def _handle(self, event: tuple[Any, ...]) -> None:
+        kind = event[0]
+        if kind == "done":
+            self._finish_attempt(event[1], event[2])
+        elif kind == "reference":
+            for node in self.order:
+                if self.state.get(node) == S.WAITING and self.engine.reference_met(
+                        self.references[node], self.plan.logical_date):
+                    self._move(node, S.SUCCESS)
+        elif kind == "stop" and not self.stopping:
+            with self.lock:
+                self.stopping = True
+                executions = list(self.running.values())
+            for execution in executions:
+                if execution is not None:
+                    execution.kill("stopped")
+            self._cancel_waiting("run stopped")
+
+    def _cancel_waiting(self, message: str) -> None:
+        for node in self.order:
+            if node in self.plan.selected and self.state[node] in (
+                    S.PENDING, S.WAITING, S.QUEUED, S.RETRYING):
+                self._move(node, S.CANCELLED, message=message)
+
+    def _fire_timers(self) -> None:
+        now = time.monotonic()
+        while self.timers and self.timers[0][0] <= now:
+            _, _, kind, node = heapq.heappop(self.timers)
+            if kind == "retry" and self.state[node] == S.RETRYING:
+                self._move(node, S.QUEUED)
+            elif kind == "reference" and self.state[node] == S.WAITING:
+                ref = self.references[node]
+                self._move(node, S.FAILED, message=f"workflow {ref.workflow!r} did not succeed "
+                           f"for {self.plan.logical_date} within {ref.timeout:g} s")
+                self._after_failure()
+
+    def _timer(self, delay: float, kind: str, node: str) -> None:
+        heapq.heappush(self.timers, (time.monotonic() + delay, next(self._seq), kind, node))
+
+    # --- readiness -------------------------------------------------------------------
+
+    def _advance(self) -> None:
+        """Move every node as far as it can go now; start what may start."""
+        for node in self.order:
+            if node not in self.plan.selected:
+                continue
+            if self.state[node] == S.PENDING:
+                self._resolve_pending(node)
+        if self.stopping:
+            return
+        for node in self.order:
+            if self.state.get(node) == S.QUEUED and node in self.plan.selected:
+                if len(self.running) >= self.max_parallel:
+                    return
+                self._try_start(node)
+
+    def _resolve_pending(self, node: str) -> None:
+        ups = [self.state.get(u, S.PENDING) for u in self.upstreams[node]]
+        if node not in self.plan.forced:
+            if any(s in _DONE_BAD for s in ups):
+                self._move(node, S.UPSTREAM_FAILED, message="an upstream task did not succeed")
+                return
+            if not all(s in _DONE_OK for s in ups):
+                return
+        if node in self.references:
+            ref = self.references[node]
+            if self.engine.reference_met(ref, self.plan.logical_date):
+                self._move(node, S.WAITING)
+                self._move(node, S.SUCCESS)
+            else:
+                self._move(node, S.WAITING, message=f"waiting for workflow {ref.workflow!r} "
+                                                    f"to succeed for {self.plan.logical_date}")
+                if ref.timeout:
+                    self._timer(ref.timeout, "reference", node)
+            return
+        self._move(node, S.QUEUED)
+
+    def _pool(self, task: Task) -> str:
+        return task.pool or self.wf.pool or "default"
+
+    def _try_start(self, node: str) -> None:
+        task = self.tasks[node]
+        pool = self._pool(task)
+        if pool not in self.engine.pools:
+            self._move(node, S.FAILED, message=f"unknown pool {pool!r} (pools: "
+                               f"{', '.join(sorted(self.engine.pools))})")
+            self._after_failure()
+            return
+        if not self.engine.slots.try_take(pool):
+            return
+        self.pool_of[node] = pool
+        self.attempt[node] += 1
+        attempt = self.attempt[node]
+        folder = self.engine.run_root / str(self.plan.run_id) / node / str(attempt)
+        log_path = folder / "log.txt"
+        builtins, params = self._values(task, attempt)
+        with self.lock:
+            self.running[node] = None
+        self._move(node, S.RUNNING, attempt_started=True, log_path=str(log_path))
+        self.engine.submit(self._attempt, task, attempt, folder, log_path, builtins, params)
+
+    # --- one attempt (on a worker thread) ----------------------------------------------
+
+    def _limits(self, task: Task) -> Limits:
+        pool = self.engine.pools[self._pool(task)]
+        return Limits(timeout=task.timeout if task.timeout is not None else pool.timeout,
+                      memory_mb=task.memory_mb or pool.memory_mb,
+                      cpu_seconds=task.cpu_seconds or pool.cpu_seconds)
+
+    def _values(self, task: Task, attempt: int) -> tuple[dict[str, str], dict[str, Any]]:
+        builtins = builtin_variables(self.ctx, task.id, attempt)
+        params: dict[str, Any] = {}
+        if self.outputs:
+            if self._ancestors is None:
+                g = dag.graph(self.wf.node_ids, self.wf.edges)
+                self._ancestors = {n: dag.ancestors(g, n) for n in self.wf.node_ids}
+            ancestors = self._ancestors[task.id]
+        else:
+            ancestors = set()
+        for up in ancestors:
+            for key, value in self.outputs.get(up, {}).items():
+                params[f"{up}.{key}"] = value
+        params.update(self.wf.params or {})
+        params.update(task.params or {})
+        params.update(self.plan.params)
+        return builtins, params
+
+    def _attempt(self, task: Task, attempt: int, folder: Path, log_path: Path,
+                 builtins: dict[str, str], params: dict[str, Any]) -> None:
+        node = task.id
+        outputs_file = folder / "outputs.txt"
+        started = time.monotonic()
+        try:
+            workdir = folder / "work"
+            workdir.mkdir(parents=True)
+            refs = ([task.resource] if task.resource else []) + list(task.files or [])
+            placed = materialise(refs, self.engine.fetch, workdir) if refs else {}
+            env = task_environment(builtins, params)
+            env["BATCH_OUTPUT"] = str(outputs_file)
+            values = {**builtins, **{k: param_text(v) for k, v in params.items()}}
+            main = placed.get(parse_ref(task.resource).name) if task.resource else None
+            ctx = TaskContext(task=task, workdir=workdir, log_path=log_path, env=env,
+                              values=values, resource_path=main, limits=self._limits(task),
+                              python=self.engine.python, output_path=folder / "output.ipynb")
+            spec: ProcessSpec = registry.task_type(task.type).build(ctx)
+            _append(log_path, f"# jupyter-batch: run {self.plan.run_id}, task {node}, attempt "
+                              f"{attempt}\n# command: {shlex.join(spec.argv)[:500]}\n")
+            with self.lock:
+                if self.stopping:
+                    raise _Stopped
+                execution = self.engine.executor.start(spec)
+                self.running[node] = execution
+            result = execution.wait()
+        except _Stopped:
+            result = ProcessResult(exit_code=None, ended_by="stopped")
+        except (BatchError, OSError) as exc:
+            _append(log_path, f"jupyter-batch: {exc}\n")
+            result = ProcessResult(exit_code=None, ended_by=str(exc))
+        except Exception as exc:  # a failure is a result: never lose the run to a bug
+            _append(log_path, f"jupyter-batch: internal error: {exc!r}\n")
+            result = ProcessResult(exit_code=None, ended_by=f"internal error: {exc!r}")
+        elapsed = time.monotonic() - started
+        outcome = result.ended_by or _exit_message(result.exit_code, elapsed)
+        _append(log_path, f"# jupyter-batch: {outcome}\n")
+        self.events.put(("done", node, (result, _read_outputs(outputs_file), elapsed)))
+
+    def _finish_attempt(self, node: str, payload: tuple[ProcessResult, dict[str, str],
+                                                         float]) -> None:
+        result, outputs, elapsed = payload
+        with self.lock:
+            self.running.pop(node, None)
+        self.engine.slots.give_back(self.pool_of.pop(node))
+        task = self.tasks[node]
+        fields: dict[str, Any] = {"attempt_ended": True, "exit_code": result.exit_code}
+        if result.exit_code == 0 and result.ended_by is None:
+            self.outputs[node] = outputs
+            self._move(node, S.SUCCESS, outputs=outputs, **fields)
+            return
+        if result.ended_by == "stopped" or self.stopping:
+            self._move(node, S.CANCELLED, message="stopped", **fields)
+            return
+        message = result.ended_by or _exit_message(result.exit_code, elapsed)
+        retries = task.retries or 0
+        if self.attempt[node] <= retries:
+            self._move(node, S.RETRYING, message=f"{message}; retrying "
+                       f"({self.attempt[node]} of {retries + 1} attempts used)", **fields)
+            self._timer(task.retry_delay or 0.0, "retry", node)
+            return
+        self._move(node, S.FAILED, message=message, **fields)
+        self._after_failure()
+
+    def _after_failure(self) -> None:
+        if self.wf.strategy == "stop":
+            self._cancel_waiting("cancelled: a task failed and the failure strategy is 'stop'")
+
+
+class _Stopped(Exception):
+    pass
+
+
+def _exit_message(code: int | None, elapsed: float) -> str:
+    if code is not None and code < 0:
+        import signal
+
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = str(-code)
+        return f"killed by {name} after {elapsed:.1f} s"
+    return f"exited with code {code} after {elapsed:.1f} s"
+
+
+def _append(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(text)
+
+
+def _read_outputs(path: Path) -> dict[str, str]:
+    """``key=value`` lines a task appended to ``$BATCH_OUTPUT``; the last value wins."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    outputs = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip():
+            outputs[key.strip()] = value
+    return outputs

@@ -1,0 +1,1 @@
+"""Executors: where task processes run (``local`` by default)."""

@@ -1,0 +1,35 @@
+"""State changes as the engine reports them and the store persists them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from .states import RunState, TaskState
+
+
+@dataclass(frozen=True)
+class TaskChange:
+    run_id: int
+    task_id: str
+    state: TaskState
+    attempt: int
+    at: datetime
+    #: the attempt began (RUNNING) or ended (left RUNNING) with this change
+    attempt_started: bool = False
+    attempt_ended: bool = False
+    exit_code: int | None = None
+    message: str | None = None
+    log_path: str | None = None
+    outputs: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class RunChange:
+    run_id: int
+    state: RunState
+    at: datetime
+    message: str | None = None
+
+
+Change = TaskChange | RunChange

@@ -1,0 +1,193 @@
+"""Runs, task runs and attempts: created here, and changed only by ``apply``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..errors import Conflict, NotFound
+from ..model.changes import Change, RunChange, TaskChange
+from ..model.records import Run, TaskAttempt, TaskRun
+from ..model.states import RunState, TaskState
+from ..model.workflow import Workflow, load_workflow
+from .tables import runs as runs_t
+from .tables import task_attempts as att_t
+from .tables import task_runs as tr_t
+
+
+def _task_run(row: Row) -> TaskRun:
+    return TaskRun(task_id=row.task_id, state=TaskState(row.state), attempt=row.attempt,
+                   started_at=row.started_at, ended_at=row.ended_at, exit_code=row.exit_code,
+                   log_path=row.log_path, message=row.message, outputs=row.outputs or {})
+
+
+def _run(row: Row, tasks: list[TaskRun]) -> Run:
+    return Run(id=row.id, workflow=row.workflow, workflow_version=row.workflow_version,
+               logical_date=row.logical_date, trigger=row.trigger, state=RunState(row.state),
+               created_at=row.created_at, started_at=row.started_at, ended_at=row.ended_at,
+               params=row.params or {}, definition=load_workflow(row.definition),
+               message=row.message, tasks=tasks)
+
+
+class RunRepo:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def create(self, *, workflow: Workflow, version: int | None, logical_date: str,
+               trigger: str, params: dict[str, Any], owner: str | None,
+               cycle: str | None = None) -> int:
+        """A new queued run with a pending task run per node; Conflict when a scheduled
+        run of the same cycle exists already."""
+        now = datetime.now(timezone.utc)
+        try:
+            with self._engine.begin() as conn:
+                run_id = conn.execute(insert(runs_t).values(
+                    workflow=workflow.name, workflow_version=version,
+                    logical_date=logical_date, trigger=trigger, state=RunState.QUEUED.value,
+                    params=params, definition=workflow.to_dict(), cycle=cycle, owner=owner,
+                    created_at=now)).inserted_primary_key[0]
+                conn.execute(insert(tr_t), [
+                    dict(run_id=run_id, task_id=node, state=TaskState.PENDING.value, attempt=0,
+                         outputs={}) for node in workflow.node_ids])
+        except IntegrityError:
+            raise Conflict(f"workflow {workflow.name!r} already has a run for cycle "
+                           f"{cycle}") from None
+        return int(run_id)
+
+    # --- reading ---------------------------------------------------------------------
+
+    def _row(self, conn: Connection, run_id: int) -> Row:
+        row = conn.execute(select(runs_t).where(runs_t.c.id == run_id)).first()
+        if row is None:
+            raise NotFound(f"no run {run_id}")
+        return row
+
+    def get(self, run_id: int) -> Run:
+        with self._engine.connect() as conn:
+            row = self._row(conn, run_id)
+            tasks = conn.execute(select(tr_t).where(tr_t.c.run_id == run_id)
+                                 .order_by(tr_t.c.id)).all()
+        return _run(row, [_task_run(t) for t in tasks])
+
+    def list(self, workflow: str | None = None, states: Sequence[str] = (),
+             limit: int = 50, offset: int = 0) -> tuple[list[Run], int]:
+        """Runs newest first (without their task runs) and how many match in all."""
+        where = []
+        if workflow is not None:
+            where.append(runs_t.c.workflow == workflow)
+        if states:
+            where.append(runs_t.c.state.in_(list(states)))
+        with self._engine.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(runs_t).where(*where)).scalar()
+            rows = conn.execute(select(runs_t).where(*where).order_by(runs_t.c.id.desc())
+                                .limit(limit).offset(offset)).all()
+        return [_run(r, []) for r in rows], int(total or 0)
+
+    def attempts(self, run_id: int, task_id: str) -> list[TaskAttempt]:
+        with self._engine.connect() as conn:
+            task_run_id = conn.execute(select(tr_t.c.id).where(
+                tr_t.c.run_id == run_id, tr_t.c.task_id == task_id)).scalar()
+            if task_run_id is None:
+                self._row(conn, run_id)
+                raise NotFound(f"run {run_id} has no task {task_id!r}")
+            rows = conn.execute(select(att_t).where(att_t.c.task_run_id == task_run_id)
+                                .order_by(att_t.c.attempt)).all()
+        return [TaskAttempt(attempt=r.attempt, state=TaskState(r.state),
+                            started_at=r.started_at, ended_at=r.ended_at,
+                            exit_code=r.exit_code, log_path=r.log_path, message=r.message)
+                for r in rows]
+
+    def in_flight(self) -> list[tuple[int, str | None]]:
+        """(run id, owner) of every run that is queued or running."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(runs_t.c.id, runs_t.c.owner).where(
+                runs_t.c.state.in_([RunState.QUEUED.value, RunState.RUNNING.value]))).all()
+        return [(r.id, r.owner) for r in rows]
+
+    def succeeded(self, workflow: str, logical_date: str, task: str | None = None) -> bool:
+        """Whether ``workflow`` (or one ``task`` of it) has succeeded for ``logical_date``
+        in some run other than a pre-run."""
+        if task is None:
+            query = select(runs_t.c.id).where(runs_t.c.state == RunState.SUCCESS.value)
+        else:
+            query = (select(runs_t.c.id).join(tr_t, tr_t.c.run_id == runs_t.c.id)
+                     .where(tr_t.c.task_id == task, tr_t.c.state == TaskState.SUCCESS.value))
+        query = query.where(runs_t.c.workflow == workflow, runs_t.c.logical_date == logical_date,
+                            runs_t.c.trigger != "prerun").limit(1)
+        with self._engine.connect() as conn:
+            return conn.execute(query).first() is not None
+
+    # --- the one writer of states ----------------------------------------------------
+
+    def interrupt(self, run_id: int, message: str) -> None:
+        """Mark a run whose driving process died: unfinished tasks failed, run interrupted."""
+        now = datetime.now(timezone.utc)
+        unfinished = [s.value for s in TaskState if not s.finished]
+        with self._engine.begin() as conn:
+            conn.execute(update(att_t).where(
+                att_t.c.task_run_id.in_(select(tr_t.c.id).where(tr_t.c.run_id == run_id)),
+                att_t.c.state == TaskState.RUNNING.value)
+                .values(state=TaskState.FAILED.value, ended_at=now, message=message))
+            conn.execute(update(tr_t).where(tr_t.c.run_id == run_id,
+                                            tr_t.c.state.in_(unfinished))
+                         .values(state=TaskState.FAILED.value, ended_at=now, message=message))
+            conn.execute(update(runs_t).where(runs_t.c.id == run_id).values(
+                state=RunState.INTERRUPTED.value, ended_at=now, message=message))
+
+    def apply(self, changes: Iterable[Change]) -> None:
+        """Persist state changes, in order, in one transaction."""
+        with self._engine.begin() as conn:
+            for change in changes:
+                if isinstance(change, TaskChange):
+                    self._apply_task(conn, change)
+                else:
+                    self._apply_run(conn, change)
+
+    def set_owner(self, run_id: int, owner: str | None) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(update(runs_t).where(runs_t.c.id == run_id).values(owner=owner))
+
+    def _apply_task(self, conn: Connection, c: TaskChange) -> None:
+        values: dict[str, Any] = {"state": c.state.value, "attempt": c.attempt}
+        if c.state == TaskState.PENDING:
+            values.update(started_at=None, ended_at=None, exit_code=None, message=None)
+        if c.attempt_started:
+            values.update(started_at=c.at, ended_at=None, exit_code=None, message=None,
+                          log_path=c.log_path)
+        if c.attempt_ended or (c.state.finished and not c.attempt_started):
+            values.update(ended_at=c.at)
+        if c.attempt_ended:
+            values.update(exit_code=c.exit_code)
+        if c.message is not None:
+            values["message"] = c.message
+        if c.outputs is not None:
+            values["outputs"] = c.outputs
+        task_run_id = conn.execute(
+            update(tr_t).where(tr_t.c.run_id == c.run_id, tr_t.c.task_id == c.task_id)
+            .values(**values).returning(tr_t.c.id)).scalar()
+        if c.attempt_started:
+            conn.execute(insert(att_t).values(task_run_id=task_run_id, attempt=c.attempt,
+                                              state=c.state.value, started_at=c.at,
+                                              log_path=c.log_path))
+        elif c.attempt_ended:
+            state = TaskState.FAILED if c.state == TaskState.RETRYING else c.state
+            conn.execute(update(att_t).where(att_t.c.task_run_id == task_run_id,
+                                             att_t.c.attempt == c.attempt)
+                         .values(state=state.value, ended_at=c.at, exit_code=c.exit_code,
+                                 message=c.message))
+
+    def _apply_run(self, conn: Connection, c: RunChange) -> None:
+        values: dict[str, Any] = {"state": c.state.value, "message": c.message}
+        if c.state == RunState.RUNNING:
+            values["ended_at"] = None
+            started = conn.execute(select(runs_t.c.started_at)
+                                   .where(runs_t.c.id == c.run_id)).scalar()
+            if started is None:
+                values["started_at"] = c.at
+        elif c.state.finished:
+            values["ended_at"] = c.at
+        conn.execute(update(runs_t).where(runs_t.c.id == c.run_id).values(**values))

@@ -1,0 +1,65 @@
+"""Write-behind for state changes: the engine never waits for the database.
+
+Changes are queued in order and a writer thread persists everything queued so far in
+one transaction, so under load many transitions share a commit. ``flush`` waits until
+everything put before it is stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+
+from ..model.changes import Change
+from .runs import RunRepo
+
+log = logging.getLogger(__name__)
+
+
+class StateWriter:
+    def __init__(self, runs: RunRepo) -> None:
+        self._runs = runs
+        self._pending: deque[Change] = deque()
+        self._cond = threading.Condition()
+        self._put_count = 0
+        self._written_count = 0
+        self._closed = False
+        self._thread = threading.Thread(target=self._loop, name="batch-state-writer",
+                                        daemon=True)
+        self._thread.start()
+
+    def put(self, change: Change) -> None:
+        with self._cond:
+            self._pending.append(change)
+            self._put_count += 1
+            self._cond.notify_all()
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every change put so far is stored; False on timeout."""
+        with self._cond:
+            target = self._put_count
+            return self._cond.wait_for(lambda: self._written_count >= target, timeout)
+
+    def close(self) -> None:
+        self.flush()
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        self._thread.join()
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._pending or self._closed)
+                if not self._pending and self._closed:
+                    return
+                batch = list(self._pending)
+                self._pending.clear()
+            try:
+                self._runs.apply(batch)
+            except Exception:  # keep the writer alive; the changes are logged as lost
+                log.exception("could not store %d state changes", len(batch))
+            with self._cond:
+                self._written_count += len(batch)
+                self._cond.notify_all()

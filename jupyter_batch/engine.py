@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
@@ -183,14 +183,48 @@ class Engine:
         for run_id in self.active_runs():
             self.stop(run_id)
         self._workers.shutdown(wait=True)
+        if hasattr(self.executor, "close"):
+            self.executor.close()
 
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+@dataclass(frozen=True)
+class AttemptPaths:
+    workdir: Path
+    log: Path
+    outputs: Path
+    notebook: Path
+
+
+@dataclass(frozen=True)
+class RunFolders:
+    """Where a run's attempts keep their files. A few folders per run, made once, and
+    one working directory per attempt: directory creation is a real cost per task."""
+
+    root: Path
+
+    def create(self) -> None:
+        for name in ("work", "logs", "outputs", "notebooks"):
+            (self.root / name).mkdir(parents=True, exist_ok=True)
+
+    def attempt(self, task: str, attempt: int) -> AttemptPaths:
+        stem = f"{task}.{attempt}"
+        return AttemptPaths(workdir=self.root / "work" / stem,
+                            log=self.root / "logs" / f"{stem}.log",
+                            outputs=self.root / "outputs" / f"{stem}.txt",
+                            notebook=self.root / "notebooks" / f"{stem}.ipynb")
+
+
 class _Driver:
-    """Drives one run; all its state lives in (and is changed by) one thread."""
+    """Drives one run; all its state lives in (and is changed by) one thread.
+
+    Readiness is incremental: each pending node counts the upstreams it still waits
+    for, and a node that finishes decrements its downstreams' counts, so the work per
+    event is proportional to the edges it touches, not to the size of the run.
+    """
 
     def __init__(self, engine: Engine, plan: RunPlan) -> None:
         self.engine = engine
@@ -207,25 +241,29 @@ class _Driver:
             self.upstreams[v].append(u)
             self.downstreams[u].append(v)
         self.order = dag.topological_order(wf.node_ids, wf.edges)
+        self.rank = {n: i for i, n in enumerate(self.order)}
         self.tasks = {t.id: t for t in wf.tasks}
         self.references = {r.id: r for r in wf.references}
         self.ctx = RunContext(workflow=wf.name, run_id=plan.run_id,
                               logical_date=plan.logical_date, trigger=plan.trigger)
         self.max_parallel = wf.max_parallel or 1_000_000
+        self.waiting_on: dict[str, int] = {}
+        self.unfinished = 0
+        self.ready: dict[str, list[tuple[int, str]]] = {}  # pool -> heap of (rank, task)
         self.running: dict[str, Any] = {}  # task id -> execution (None until started)
         self.pool_of: dict[str, str] = {}
         self.timers: list[tuple[float, int, str, str]] = []  # (due, seq, kind, node)
         self._seq = itertools.count()
         self.stopping = False
-        self.lock = threading.Lock()  # guards `running` between driver and workers
-        self._ancestors: dict[str, set[str]] | None = None
+        self.lock = threading.Lock()  # guards `running` and `stopping` against workers
+        self._graph: Any = None  # built only when some task published outputs
+        self.folders = RunFolders(engine.run_root / str(plan.run_id))
 
     # --- state changes ---------------------------------------------------------------
 
     def _move(self, node: str, new: TaskState, **fields: Any) -> None:
+        """The one place a node changes state: checked, stamped, reported."""
         old = self.state.get(node, S.PENDING)
-        if old == new and new == S.PENDING:
-            return
         if not can_move(old, new):
             raise BatchError(f"run {self.plan.run_id}: task {node!r} cannot move from "
                              f"{old.value} to {new.value}")
@@ -233,6 +271,8 @@ class _Driver:
         self.engine.reporter.task_changed(TaskChange(
             run_id=self.plan.run_id, task_id=node, state=new, attempt=self.attempt[node],
             at=_now(), **fields))
+        if new in TASK_FINISHED:
+            self._finished_node(node)
 
     def _run_changed(self, state: RunState, message: str | None = None) -> None:
         self.engine.reporter.run_changed(RunChange(self.plan.run_id, state, _now(), message))
@@ -243,11 +283,10 @@ class _Driver:
         self.engine.slots.watch(self.events)
         try:
             self._run_changed(RunState.RUNNING)
-            for node in self.order:
-                if node in self.plan.selected:
-                    self._move(node, S.PENDING)
-            self._advance()
-            while not self._finished():
+            self.folders.create()
+            self._begin()
+            self._start_ready()
+            while self.unfinished or self.running:
                 timeout = None
                 if self.timers:
                     timeout = max(0.0, self.timers[0][0] - time.monotonic())
@@ -258,16 +297,35 @@ class _Driver:
                 if event is not None:
                     self._handle(event)
                 self._fire_timers()
-                self._advance()
+                self._start_ready()
             final = self._final_state()
             self._run_changed(final)
             return final
         finally:
             self.engine.slots.unwatch(self.events)
 
-    def _finished(self) -> bool:
-        return not self.running and all(
-            self.state[n] in TASK_FINISHED for n in self.plan.selected)
+    def _begin(self) -> None:
+        selected = [n for n in self.order if n in self.plan.selected]
+        for node in selected:
+            if self.state.get(node, S.PENDING) != S.PENDING:
+                self._move(node, S.PENDING)
+        self.unfinished = len(selected)
+        for node in selected:
+            self.waiting_on[node] = sum(1 for u in self.upstreams[node]
+                                        if u in self.plan.selected)
+        for node in selected:
+            if self.waiting_on[node] == 0 and self.state[node] == S.PENDING:
+                self._resolve(node)
+
+    def _finished_node(self, node: str) -> None:
+        if node not in self.plan.selected:
+            return
+        self.unfinished -= 1
+        for down in self.downstreams[node]:
+            if down in self.waiting_on and self.state[down] == S.PENDING:
+                self.waiting_on[down] -= 1
+                if self.waiting_on[down] == 0:
+                    self._resolve(down)
 
     def _final_state(self) -> RunState:
         if self.stopping:
@@ -281,7 +339,7 @@ class _Driver:
         if kind == "done":
             self._finish_attempt(event[1], event[2])
         elif kind == "reference":
-            for node in self.order:
+            for node in self.references:
                 if self.state.get(node) == S.WAITING and self.engine.reference_met(
                         self.references[node], self.plan.logical_date):
                     self._move(node, S.SUCCESS)
@@ -299,13 +357,14 @@ class _Driver:
             if node in self.plan.selected and self.state[node] in (
                     S.PENDING, S.WAITING, S.QUEUED, S.RETRYING):
                 self._move(node, S.CANCELLED, message=message)
+        self.ready.clear()
 
     def _fire_timers(self) -> None:
         now = time.monotonic()
         while self.timers and self.timers[0][0] <= now:
             _, _, kind, node = heapq.heappop(self.timers)
             if kind == "retry" and self.state[node] == S.RETRYING:
-                self._move(node, S.QUEUED)
+                self._queue(node)
             elif kind == "reference" and self.state[node] == S.WAITING:
                 ref = self.references[node]
                 self._move(node, S.FAILED, message=f"workflow {ref.workflow!r} did not succeed "
@@ -317,29 +376,13 @@ class _Driver:
 
     # --- readiness -------------------------------------------------------------------
 
-    def _advance(self) -> None:
-        """Move every node as far as it can go now; start what may start."""
-        for node in self.order:
-            if node not in self.plan.selected:
-                continue
-            if self.state[node] == S.PENDING:
-                self._resolve_pending(node)
-        if self.stopping:
+    def _resolve(self, node: str) -> None:
+        """Every upstream of ``node`` has finished: queue it, wait for its reference, or
+        mark it upstream_failed."""
+        if node not in self.plan.forced and any(
+                self.state.get(u, S.PENDING) not in _DONE_OK for u in self.upstreams[node]):
+            self._move(node, S.UPSTREAM_FAILED, message="an upstream task did not succeed")
             return
-        for node in self.order:
-            if self.state.get(node) == S.QUEUED and node in self.plan.selected:
-                if len(self.running) >= self.max_parallel:
-                    return
-                self._try_start(node)
-
-    def _resolve_pending(self, node: str) -> None:
-        ups = [self.state.get(u, S.PENDING) for u in self.upstreams[node]]
-        if node not in self.plan.forced:
-            if any(s in _DONE_BAD for s in ups):
-                self._move(node, S.UPSTREAM_FAILED, message="an upstream task did not succeed")
-                return
-            if not all(s in _DONE_OK for s in ups):
-                return
         if node in self.references:
             ref = self.references[node]
             if self.engine.reference_met(ref, self.plan.logical_date):
@@ -351,31 +394,48 @@ class _Driver:
                 if ref.timeout:
                     self._timer(ref.timeout, "reference", node)
             return
-        self._move(node, S.QUEUED)
+        self._queue(node)
 
     def _pool(self, task: Task) -> str:
         return task.pool or self.wf.pool or "default"
 
-    def _try_start(self, node: str) -> None:
-        task = self.tasks[node]
-        pool = self._pool(task)
+    def _queue(self, node: str) -> None:
+        pool = self._pool(self.tasks[node])
         if pool not in self.engine.pools:
             self._move(node, S.FAILED, message=f"unknown pool {pool!r} (pools: "
-                               f"{', '.join(sorted(self.engine.pools))})")
+                                               f"{', '.join(sorted(self.engine.pools))})")
             self._after_failure()
             return
-        if not self.engine.slots.try_take(pool):
+        self._move(node, S.QUEUED)
+        heapq.heappush(self.ready.setdefault(pool, []), (self.rank[node], node))
+
+    def _start_ready(self) -> None:
+        """Start queued tasks, upstream-most first, while the run and pools have room."""
+        if self.stopping:
             return
+        while len(self.running) < self.max_parallel:
+            heads = sorted((heap[0], pool) for pool, heap in self.ready.items() if heap)
+            started = False
+            for (_rank, node), pool in heads:
+                if self.engine.slots.try_take(pool):
+                    heapq.heappop(self.ready[pool])
+                    self._start(node, pool)
+                    started = True
+                    break
+            if not started:
+                return
+
+    def _start(self, node: str, pool: str) -> None:
+        task = self.tasks[node]
         self.pool_of[node] = pool
         self.attempt[node] += 1
         attempt = self.attempt[node]
-        folder = self.engine.run_root / str(self.plan.run_id) / node / str(attempt)
-        log_path = folder / "log.txt"
+        paths = self.folders.attempt(node, attempt)
         builtins, params = self._values(task, attempt)
         with self.lock:
             self.running[node] = None
-        self._move(node, S.RUNNING, attempt_started=True, log_path=str(log_path))
-        self.engine.submit(self._attempt, task, attempt, folder, log_path, builtins, params)
+        self._move(node, S.RUNNING, attempt_started=True, log_path=str(paths.log))
+        self.engine.submit(self._attempt, task, attempt, paths, builtins, params)
 
     # --- one attempt (on a worker thread) ----------------------------------------------
 
@@ -389,28 +449,23 @@ class _Driver:
         builtins = builtin_variables(self.ctx, task.id, attempt)
         params: dict[str, Any] = {}
         if self.outputs:
-            if self._ancestors is None:
-                g = dag.graph(self.wf.node_ids, self.wf.edges)
-                self._ancestors = {n: dag.ancestors(g, n) for n in self.wf.node_ids}
-            ancestors = self._ancestors[task.id]
-        else:
-            ancestors = set()
-        for up in ancestors:
-            for key, value in self.outputs.get(up, {}).items():
-                params[f"{up}.{key}"] = value
+            if self._graph is None:
+                self._graph = dag.graph(self.wf.node_ids, self.wf.edges)
+            for up in dag.ancestors(self._graph, task.id) & self.outputs.keys():
+                for key, value in self.outputs[up].items():
+                    params[f"{up}.{key}"] = value
         params.update(self.wf.params or {})
         params.update(task.params or {})
         params.update(self.plan.params)
         return builtins, params
 
-    def _attempt(self, task: Task, attempt: int, folder: Path, log_path: Path,
+    def _attempt(self, task: Task, attempt: int, paths: AttemptPaths,
                  builtins: dict[str, str], params: dict[str, Any]) -> None:
         node = task.id
-        outputs_file = folder / "outputs.txt"
+        log_path, outputs_file, workdir = paths.log, paths.outputs, paths.workdir
         started = time.monotonic()
         try:
-            workdir = folder / "work"
-            workdir.mkdir(parents=True)
+            workdir.mkdir()
             refs = ([task.resource] if task.resource else []) + list(task.files or [])
             placed = materialise(refs, self.engine.fetch, workdir) if refs else {}
             env = task_environment(builtins, params)
@@ -419,10 +474,11 @@ class _Driver:
             main = placed.get(parse_ref(task.resource).name) if task.resource else None
             ctx = TaskContext(task=task, workdir=workdir, log_path=log_path, env=env,
                               values=values, resource_path=main, limits=self._limits(task),
-                              python=self.engine.python, output_path=folder / "output.ipynb")
+                              python=self.engine.python, output_path=paths.notebook)
             spec: ProcessSpec = registry.task_type(task.type).build(ctx)
-            _append(log_path, f"# jupyter-batch: run {self.plan.run_id}, task {node}, attempt "
-                              f"{attempt}\n# command: {shlex.join(spec.argv)[:500]}\n")
+            spec = replace(spec, log_header=(
+                f"# jupyter-batch: run {self.plan.run_id}, task {node}, attempt {attempt}\n"
+                f"# command: {shlex.join(spec.argv)[:500]}\n"))
             with self.lock:
                 if self.stopping:
                     raise _Stopped
@@ -451,7 +507,8 @@ class _Driver:
         task = self.tasks[node]
         fields: dict[str, Any] = {"attempt_ended": True, "exit_code": result.exit_code}
         if result.exit_code == 0 and result.ended_by is None:
-            self.outputs[node] = outputs
+            if outputs:
+                self.outputs[node] = outputs
             self._move(node, S.SUCCESS, outputs=outputs, **fields)
             return
         if result.ended_by == "stopped" or self.stopping:
@@ -462,7 +519,10 @@ class _Driver:
         if self.attempt[node] <= retries:
             self._move(node, S.RETRYING, message=f"{message}; retrying "
                        f"({self.attempt[node]} of {retries + 1} attempts used)", **fields)
-            self._timer(task.retry_delay or 0.0, "retry", node)
+            if task.retry_delay:
+                self._timer(task.retry_delay, "retry", node)
+            else:
+                self._queue(node)
             return
         self._move(node, S.FAILED, message=message, **fields)
         self._after_failure()

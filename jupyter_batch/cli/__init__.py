@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import resources, workflows
+from . import resources, runs, workflows
 from .output import fail
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -24,7 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     nouns = parser.add_subparsers(dest="noun", metavar="<noun>", required=True)
     resources.register(nouns)
-    workflows.register(nouns)
+    workflow_verbs = workflows.register(nouns)
+    runs.register(nouns, workflow_verbs)
     return parser
 
 

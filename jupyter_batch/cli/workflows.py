@@ -158,7 +158,7 @@ def export(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(nouns: Any) -> None:
+def register(nouns: Any) -> Any:
     noun = nouns.add_parser("workflow", help="workflow files, drafts and published versions")
     verbs = noun.add_subparsers(dest="verb", metavar="<verb>", required=True)
 
@@ -185,3 +185,4 @@ def register(nouns: Any) -> None:
     p.add_argument("name")
     p.add_argument("--version", type=int, help="a published version")
     p.add_argument("-o", "--output", help="file to write (default: standard output)")
+    return verbs

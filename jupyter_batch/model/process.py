@@ -23,6 +23,8 @@ class ProcessSpec:
     log_path: Path
     env: dict[str, str] = field(default_factory=dict)
     limits: Limits = Limits()
+    #: written to the log before the process starts (what runs, which attempt)
+    log_header: str = ""
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, func, insert, select, update
+from sqlalchemy import Connection, Engine, Row, Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import Conflict, NotFound
@@ -36,6 +36,7 @@ def _run(row: Row, tasks: list[TaskRun]) -> Run:
 class RunRepo:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._ids: dict[int, dict[str, int]] = {}
 
     def create(self, *, workflow: Workflow, version: int | None, logical_date: str,
                trigger: str, params: dict[str, Any], owner: str | None,
@@ -139,55 +140,104 @@ class RunRepo:
                 state=RunState.INTERRUPTED.value, ended_at=now, message=message))
 
     def apply(self, changes: Iterable[Change]) -> None:
-        """Persist state changes, in order, in one transaction."""
+        """Persist state changes in one transaction.
+
+        Successive changes of one task run (or run) are merged into the values they end
+        with, and rows changed alike are written with one executemany: a batch of a
+        thousand transitions costs a handful of statements.
+        """
+        tasks: dict[tuple[int, str], dict[str, Any]] = {}
+        attempts: dict[tuple[int, str, int], dict[str, Any]] = {}
+        runs: dict[int, dict[str, Any]] = {}
+        for c in changes:
+            if isinstance(c, TaskChange):
+                tasks.setdefault((c.run_id, c.task_id), {}).update(_task_values(c))
+                key = (c.run_id, c.task_id, c.attempt)
+                if c.attempt_started:
+                    attempts[key] = {"new": True, "state": c.state.value, "started_at": c.at,
+                                     "log_path": c.log_path}
+                elif c.attempt_ended:
+                    state = TaskState.FAILED if c.state == TaskState.RETRYING else c.state
+                    attempts.setdefault(key, {"new": False}).update(
+                        state=state.value, ended_at=c.at, exit_code=c.exit_code,
+                        message=c.message)
+            else:
+                runs.setdefault(c.run_id, {}).update(_run_values(c))
+        if not (tasks or runs):
+            return
         with self._engine.begin() as conn:
-            for change in changes:
-                if isinstance(change, TaskChange):
-                    self._apply_task(conn, change)
-                else:
-                    self._apply_run(conn, change)
+            ids = self._task_run_ids(conn, {run_id for run_id, _ in tasks})
+            _write_alike(conn, tr_t, [{"_id": ids[key], **values}
+                                      for key, values in tasks.items()])
+            new = [{"task_run_id": ids[(r, t)], "attempt": a, **{k: v for k, v in row.items()
+                                                                   if k != "new"}}
+                   for (r, t, a), row in attempts.items() if row["new"]]
+            for row in new:  # one attempt may start and end in the same batch
+                row.setdefault("ended_at", None)
+                row.setdefault("exit_code", None)
+                row.setdefault("message", None)
+            if new:
+                conn.execute(insert(att_t), new)
+            _write_alike(conn, att_t, [
+                {"_task_run_id": ids[(r, t)], "_attempt": a,
+                 **{k: v for k, v in row.items() if k != "new"}}
+                for (r, t, a), row in attempts.items() if not row["new"]])
+            for run_id, values in runs.items():
+                conn.execute(update(runs_t).where(runs_t.c.id == run_id).values(**values))
+
+    def _task_run_ids(self, conn: Connection, run_ids: set[int]) -> dict[tuple[int, str], int]:
+        """(run id, task id) → task run row id, cached: these ids never change."""
+        missing = [r for r in run_ids if r not in self._ids]
+        if missing:
+            for row in conn.execute(select(tr_t.c.id, tr_t.c.run_id, tr_t.c.task_id)
+                                    .where(tr_t.c.run_id.in_(missing))):
+                self._ids.setdefault(row.run_id, {})[row.task_id] = row.id
+            while len(self._ids) > 256:
+                self._ids.pop(next(iter(self._ids)))
+        return {(r, t): i for r in run_ids for t, i in self._ids.get(r, {}).items()}
 
     def set_owner(self, run_id: int, owner: str | None) -> None:
         with self._engine.begin() as conn:
             conn.execute(update(runs_t).where(runs_t.c.id == run_id).values(owner=owner))
 
-    def _apply_task(self, conn: Connection, c: TaskChange) -> None:
-        values: dict[str, Any] = {"state": c.state.value, "attempt": c.attempt}
-        if c.state == TaskState.PENDING:
-            values.update(started_at=None, ended_at=None, exit_code=None, message=None)
-        if c.attempt_started:
-            values.update(started_at=c.at, ended_at=None, exit_code=None, message=None,
-                          log_path=c.log_path)
-        if c.attempt_ended or (c.state.finished and not c.attempt_started):
-            values.update(ended_at=c.at)
-        if c.attempt_ended:
-            values.update(exit_code=c.exit_code)
-        if c.message is not None:
-            values["message"] = c.message
-        if c.outputs is not None:
-            values["outputs"] = c.outputs
-        task_run_id = conn.execute(
-            update(tr_t).where(tr_t.c.run_id == c.run_id, tr_t.c.task_id == c.task_id)
-            .values(**values).returning(tr_t.c.id)).scalar()
-        if c.attempt_started:
-            conn.execute(insert(att_t).values(task_run_id=task_run_id, attempt=c.attempt,
-                                              state=c.state.value, started_at=c.at,
-                                              log_path=c.log_path))
-        elif c.attempt_ended:
-            state = TaskState.FAILED if c.state == TaskState.RETRYING else c.state
-            conn.execute(update(att_t).where(att_t.c.task_run_id == task_run_id,
-                                             att_t.c.attempt == c.attempt)
-                         .values(state=state.value, ended_at=c.at, exit_code=c.exit_code,
-                                 message=c.message))
 
-    def _apply_run(self, conn: Connection, c: RunChange) -> None:
-        values: dict[str, Any] = {"state": c.state.value, "message": c.message}
-        if c.state == RunState.RUNNING:
-            values["ended_at"] = None
-            started = conn.execute(select(runs_t.c.started_at)
-                                   .where(runs_t.c.id == c.run_id)).scalar()
-            if started is None:
-                values["started_at"] = c.at
-        elif c.state.finished:
-            values["ended_at"] = c.at
-        conn.execute(update(runs_t).where(runs_t.c.id == c.run_id).values(**values))
+def _task_values(c: TaskChange) -> dict[str, Any]:
+    values: dict[str, Any] = {"state": c.state.value, "attempt": c.attempt}
+    if c.state == TaskState.PENDING:
+        values.update(started_at=None, ended_at=None, exit_code=None, message=None)
+    if c.attempt_started:
+        values.update(started_at=c.at, ended_at=None, exit_code=None, message=None,
+                      log_path=c.log_path)
+    if c.attempt_ended or (c.state.finished and not c.attempt_started):
+        values.update(ended_at=c.at)
+    if c.attempt_ended:
+        values.update(exit_code=c.exit_code)
+    if c.message is not None:
+        values["message"] = c.message
+    if c.outputs is not None:
+        values["outputs"] = c.outputs
+    return values
+
+
+def _run_values(c: RunChange) -> dict[str, Any]:
+    values: dict[str, Any] = {"state": c.state.value, "message": c.message}
+    if c.state == RunState.RUNNING:
+        values.update(ended_at=None, started_at=func.coalesce(runs_t.c.started_at, c.at))
+    elif c.state.finished:
+        values["ended_at"] = c.at
+    return values
+
+
+def _write_alike(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """UPDATE rows keyed by their ``_``-prefixed keys, one executemany per column set."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    for columns, group in groups.items():
+        # a bind parameter may not share a column's name in an UPDATE's SET clause
+        keys = [c for c in columns if c.startswith("_")]
+        sets = [c for c in columns if not c.startswith("_")]
+        stmt = update(table).where(*[table.c[k[1:]] == bindparam(k) for k in keys]).values(
+            {c: bindparam(f"set_{c}") for c in sets})
+        conn.execute(stmt, [{k if k.startswith("_") else f"set_{k}": v for k, v in row.items()}
+                            for row in group])

@@ -1,0 +1,99 @@
+"""Engine overhead: three DAGs of `true` tasks through the engine (state persisted to
+SQLite as in production) and through a raw baseline, printed side by side.
+
+The raw baseline runs the same processes (`true`) with no engine: layer by layer in
+topological order on a 2-thread pool (for these shapes that is exactly what the
+dependencies allow). The ratio engine/raw is the figure to watch; target ≤ 1.3.
+
+    .venv/bin/python bench/engine.py [--repeat 3] [--scale 1.0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from jupyter_batch import dag  # noqa: E402
+from jupyter_batch.service import BatchService  # noqa: E402
+
+
+def fan_out(n: int) -> dict:
+    tasks = ["start"] + [f"t{i}" for i in range(n)] + ["end"]
+    relations = [("start", f"t{i}") for i in range(n)] + [(f"t{i}", "end") for i in range(n)]
+    return _workflow("fan_out", tasks, relations, parallel=2)
+
+
+def chain(n: int) -> dict:
+    tasks = [f"t{i}" for i in range(n)]
+    return _workflow("chain", tasks, list(zip(tasks, tasks[1:])), parallel=2)
+
+
+def layered(layers: int, width: int) -> dict:
+    names = [[f"l{i}_{j}" for j in range(width)] for i in range(layers)]
+    relations = [(u, v) for upper, lower in zip(names, names[1:]) for u in upper for v in lower]
+    return _workflow("layered", [n for layer in names for n in layer], relations, parallel=2)
+
+
+def _workflow(name: str, tasks: list[str], relations: list[tuple[str, str]],
+              parallel: int) -> dict:
+    return {"name": name, "max_parallel": parallel,
+            "tasks": [{"id": t, "type": "app", "args": ["true"]} for t in tasks],
+            "relations": [{"from": u, "to": v} for u, v in relations]}
+
+
+def raw(doc: dict, threads: int = 2) -> float:
+    """The same processes, no engine: layer by layer on a thread pool."""
+    ids = [t["id"] for t in doc["tasks"]]
+    edges = [(r["from"], r["to"]) for r in doc["relations"]]
+    layers = dag.layers(ids, edges)
+    start = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        for layer in layers:
+            list(pool.map(lambda _t: subprocess.run(["true"], check=True), layer))
+    return time.perf_counter() - start
+
+
+def engine(service: BatchService, doc: dict) -> float:
+    start = time.perf_counter()
+    run = service.wait_run(service.prerun(doc, day="2026-11-20"))
+    elapsed = time.perf_counter() - start
+    assert run.state.value == "success", run.state
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="runs per DAG (best is kept)")
+    parser.add_argument("--scale", type=float, default=1.0, help="shrink the DAGs (tests)")
+    args = parser.parse_args()
+    s = args.scale
+    dags = {
+        "fan-out 1→200→1": fan_out(max(2, int(200 * s))),
+        "chain 100": chain(max(2, int(100 * s))),
+        "layered 10×20": layered(max(2, int(10 * s)), max(2, int(20 * s))),
+    }
+    os.environ.pop("JUPYTER_BATCH_DIR", None)
+    with tempfile.TemporaryDirectory() as data_dir:
+        service = BatchService(data_dir=data_dir)
+        engine(service, chain(3))  # warm up: engine threads, imports, database
+        print(f"{'DAG':<18}{'tasks':>6}{'raw s':>9}{'engine s':>10}{'ratio':>8}"
+              f"{'overhead/task ms':>18}")
+        for label, doc in dags.items():
+            raw_s = min(raw(doc) for _ in range(args.repeat))
+            engine_s = min(engine(service, doc) for _ in range(args.repeat))
+            n = len(doc["tasks"])
+            print(f"{label:<18}{n:>6}{raw_s:>9.3f}{engine_s:>10.3f}{engine_s / raw_s:>8.2f}"
+                  f"{(engine_s - raw_s) / n * 1000:>18.2f}")
+        service.close()
+
+
+if __name__ == "__main__":
+    main()

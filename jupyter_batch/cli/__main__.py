@@ -1,0 +1,5 @@
+"""``python -m jupyter_batch.cli`` is ``jupyter batch``."""
+
+from . import run
+
+run()

@@ -1,0 +1,257 @@
+"""``jupyter batch run FILE``, ``workflow run NAME``, ``runs``, ``logs``, ``rerun``,
+``recover``, ``stop``: running workflows and looking at their runs.
+
+A run started from the command line is driven by this process and followed live (a
+progress bar and a line per state change); Ctrl-C stops it cleanly. Exit status 0 when
+the run succeeded, 1 when it did not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+from .output import emit_json, table, when
+from .workflows import read_document
+
+_STATE_STYLE = {"success": "green", "failed": "red", "upstream_failed": "red",
+                "cancelled": "yellow", "retrying": "yellow", "running": "cyan",
+                "interrupted": "red"}
+
+
+def _service() -> Any:
+    from ..service import BatchService
+
+    return BatchService()
+
+
+def parse_params(pairs: list[str] | None) -> dict[str, str]:
+    """``k=v`` pairs from ``--param``; InvalidInput names a malformed one."""
+    from ..errors import InvalidInput
+
+    params = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInput(f"--param {pair!r} must look like name=value")
+        params[key.strip()] = value
+    return params
+
+
+def follow(service: Any, run_id: int, quiet: bool) -> int:
+    """Show a run's progress until it ends; 0 when it succeeded, 1 otherwise."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.text import Text
+
+    from ..model.changes import TaskChange
+
+    console = Console(highlight=False, quiet=quiet)
+    run = service.get_run(run_id)
+    total = len(run.definition.node_ids)
+    with Progress(TextColumn(f"run {run_id} {run.workflow} {run.logical_date}", markup=False),
+                  BarColumn(), MofNCompleteColumn(), console=console, transient=True,
+                  disable=quiet) as progress:
+        bar = progress.add_task("tasks", total=total)
+        finished: set[str] = set()
+
+        def show(change: Any) -> None:
+            if not isinstance(change, TaskChange) or change.run_id != run_id:
+                return
+            state = change.state.value
+            detail = f" attempt {change.attempt}" if state == "running" else ""
+            if change.message and state not in ("running", "success"):
+                detail += f" — {change.message}"
+            progress.console.print(Text.assemble(
+                f"{change.at.astimezone():%H:%M:%S}  {change.task_id:<20} ",
+                (state, _STATE_STYLE.get(state, "")), detail))
+            if change.state.finished:
+                finished.add(change.task_id)
+            else:
+                finished.discard(change.task_id)
+            progress.update(bar, completed=len(finished))
+
+        unsubscribe = service.subscribe(show)
+        try:
+            run = _wait(service, run_id)
+        finally:
+            unsubscribe()
+    took = (run.ended_at - run.started_at).total_seconds() if run.ended_at and run.started_at \
+        else 0.0
+    console.print(Text.assemble(f"run {run_id} ", (run.state.value,
+                                _STATE_STYLE.get(run.state.value, "")), f" in {took:.2f} s"))
+    return 0 if run.state.value == "success" else 1
+
+
+def _wait(service: Any, run_id: int) -> Any:
+    try:
+        return service.wait_run(run_id)
+    except KeyboardInterrupt:
+        print("stopping the run…", file=sys.stderr)
+        return service.stop_run(run_id)
+
+
+def _finish(service: Any, run_id: int, args: argparse.Namespace) -> int:
+    code = follow(service, run_id, quiet=args.json)
+    if args.json:
+        emit_json(_run_json(service.get_run(run_id)))
+    service.close()
+    return code
+
+
+def run_file(args: argparse.Namespace) -> int:
+    service = _service()
+    run_id = service.prerun(read_document(args.file), args.date, parse_params(args.param))
+    return _finish(service, run_id, args)
+
+
+def run_workflow(args: argparse.Namespace) -> int:
+    service = _service()
+    run_id = service.trigger(args.name, args.date, parse_params(args.param))
+    return _finish(service, run_id, args)
+
+
+def _run_json(run: Any) -> dict[str, Any]:
+    data = {"id": run.id, "workflow": run.workflow, "workflow_version": run.workflow_version,
+            "logical_date": run.logical_date, "trigger": run.trigger, "state": run.state.value,
+            "message": run.message, "params": run.params,
+            "created_at": run.created_at.isoformat(),
+            "started_at": run.started_at and run.started_at.isoformat(),
+            "ended_at": run.ended_at and run.ended_at.isoformat()}
+    if run.tasks:
+        data["tasks"] = [{"id": t.task_id, "state": t.state.value, "attempt": t.attempt,
+                          "exit_code": t.exit_code, "message": t.message, "outputs": t.outputs,
+                          "started_at": t.started_at and t.started_at.isoformat(),
+                          "ended_at": t.ended_at and t.ended_at.isoformat()}
+                         for t in run.tasks]
+    return data
+
+
+def _duration(start: Any, end: Any) -> str:
+    return f"{(end - start).total_seconds():.1f}s" if start and end else "-"
+
+
+def runs(args: argparse.Namespace) -> int:
+    service = _service()
+    if args.run_id is not None:
+        run = service.get_run(args.run_id)
+        if args.json:
+            emit_json(_run_json(run))
+            return 0
+        print(f"run {run.id}: {run.workflow} {run.logical_date} ({run.trigger}) "
+              f"{run.state.value}" + (f" — {run.message}" if run.message else ""))
+        table(["TASK", "STATE", "ATTEMPT", "EXIT", "DURATION", "MESSAGE"],
+              [[t.task_id, t.state.value, t.attempt, t.exit_code,
+                _duration(t.started_at, t.ended_at), t.message] for t in run.tasks], "")
+        return 0
+    items, total = service.list_runs(args.workflow, args.state or (), args.limit, args.offset)
+    if args.json:
+        emit_json({"total": total, "runs": [_run_json(r) for r in items]})
+        return 0
+    table(["RUN", "WORKFLOW", "DATE", "TRIGGER", "STATE", "CREATED", "DURATION"],
+          [[r.id, r.workflow, r.logical_date, r.trigger, r.state.value, when(r.created_at),
+            _duration(r.started_at, r.ended_at)] for r in items], "no runs")
+    if total > args.offset + len(items):
+        print(f"({total} runs in all; --offset {args.offset + len(items)} for more)")
+    return 0
+
+
+def logs(args: argparse.Namespace) -> int:
+    service = _service()
+    offset = 0
+    while True:
+        chunk = service.read_log(args.run_id, args.task, args.attempt, offset)
+        sys.stdout.write(chunk.text)
+        sys.stdout.flush()
+        offset = chunk.next_offset
+        if not args.follow or (chunk.complete and not chunk.text):
+            return 0
+        if not chunk.text:
+            time.sleep(0.2)  # another process writes the file: follow it like tail -f
+
+
+def rerun(args: argparse.Namespace) -> int:
+    service = _service()
+    plan = service.rerun(args.run_id, args.task, args.downstream, args.preview)
+    return _after_plan(service, plan, args)
+
+
+def recover(args: argparse.Namespace) -> int:
+    service = _service()
+    plan = service.recover(args.run_id, args.preview)
+    return _after_plan(service, plan, args)
+
+
+def _after_plan(service: Any, plan: Any, args: argparse.Namespace) -> int:
+    if not plan.started:
+        if args.json:
+            emit_json({"run_id": plan.run_id, "tasks": plan.tasks, "started": False})
+        elif plan.tasks:
+            print(f"would run in run {plan.run_id}: {', '.join(plan.tasks)}")
+        else:
+            print(f"run {plan.run_id}: nothing to run")
+        return 0
+    if not args.json:
+        print(f"running again in run {plan.run_id}: {', '.join(plan.tasks)}")
+    return _finish(service, plan.run_id, args)
+
+
+def stop(args: argparse.Namespace) -> int:
+    run = _service().stop_run(args.run_id)
+    print(f"run {run.id} {run.state.value}")
+    return 0
+
+
+def _date_and_params(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--date", help="logical date YYYY-MM-DD (default: today)")
+    p.add_argument("--param", action="append", metavar="NAME=VALUE",
+                   help="a run parameter (repeatable); overrides the workflow's")
+    p.add_argument("--json", action="store_true", help="print the finished run as JSON")
+
+
+def register(nouns: Any, workflow_verbs: Any) -> None:
+    p = nouns.add_parser("run", help="run a workflow file now (pre-run) and follow it")
+    p.add_argument("file", metavar="FILE.workflow.json")
+    _date_and_params(p)
+    p.set_defaults(func=run_file)
+
+    p = workflow_verbs.add_parser("run", help="run the published workflow now and follow it")
+    p.add_argument("name")
+    _date_and_params(p)
+    p.set_defaults(func=run_workflow)
+
+    p = nouns.add_parser("runs", help="list runs, or show one run's tasks")
+    p.add_argument("run_id", nargs="?", type=int, metavar="RUN")
+    p.add_argument("--workflow", help="only this workflow's runs")
+    p.add_argument("--state", action="append", help="only runs in this state (repeatable)")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--offset", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=runs)
+
+    p = nouns.add_parser("logs", help="print a task's log (latest attempt by default)")
+    p.add_argument("run_id", type=int, metavar="RUN")
+    p.add_argument("task")
+    p.add_argument("--attempt", type=int)
+    p.add_argument("-f", "--follow", action="store_true", help="keep printing while it runs")
+    p.set_defaults(func=logs)
+
+    p = nouns.add_parser("rerun", help="rerun a task of a finished run (± its downstream)")
+    p.add_argument("run_id", type=int, metavar="RUN")
+    p.add_argument("task")
+    p.add_argument("--downstream", action="store_true", help="also everything below it")
+    p.add_argument("--preview", action="store_true", help="only show which tasks would run")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=rerun)
+
+    p = nouns.add_parser("recover", help="rerun what failed in a run, and what depends on it")
+    p.add_argument("run_id", type=int, metavar="RUN")
+    p.add_argument("--preview", action="store_true", help="only show which tasks would run")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=recover)
+
+    p = nouns.add_parser("stop", help="stop a running run")
+    p.add_argument("run_id", type=int, metavar="RUN")
+    p.set_defaults(func=stop)

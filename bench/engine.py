@@ -11,6 +11,7 @@ dependencies allow). The ratio engine/raw is the figure to watch; target ≤ 1.3
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import subprocess
 import sys
@@ -21,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from jupyter_batch import dag  # noqa: E402
-from jupyter_batch.service import BatchService  # noqa: E402
+from jupyter_batch import dag
+from jupyter_batch.service import BatchService
 
 
 def fan_out(n: int) -> dict:
@@ -33,12 +34,12 @@ def fan_out(n: int) -> dict:
 
 def chain(n: int) -> dict:
     tasks = [f"t{i}" for i in range(n)]
-    return _workflow("chain", tasks, list(zip(tasks, tasks[1:])), parallel=2)
+    return _workflow("chain", tasks, list(itertools.pairwise(tasks)), parallel=2)
 
 
 def layered(layers: int, width: int) -> dict:
     names = [[f"l{i}_{j}" for j in range(width)] for i in range(layers)]
-    relations = [(u, v) for upper, lower in zip(names, names[1:]) for u in upper for v in lower]
+    relations = [(u, v) for upper, lower in itertools.pairwise(names) for u in upper for v in lower]
     return _workflow("layered", [n for layer in names for n in layer], relations, parallel=2)
 
 
@@ -78,7 +79,7 @@ def main() -> None:
     dags = {
         "fan-out 1→200→1": fan_out(max(2, int(200 * s))),
         "chain 100": chain(max(2, int(100 * s))),
-        "layered 10×20": layered(max(2, int(10 * s)), max(2, int(20 * s))),
+        "layered 10x20": layered(max(2, int(10 * s)), max(2, int(20 * s))),
     }
     os.environ.pop("JUPYTER_BATCH_DIR", None)
     with tempfile.TemporaryDirectory() as data_dir:

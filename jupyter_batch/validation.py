@@ -22,6 +22,7 @@ from .model.workflow import (
     CATCHUP_POLICIES,
     FAILURE_STRATEGIES,
     KINDS,
+    TASK_FIELDS,
     Schedule,
     Task,
     Workflow,
@@ -132,6 +133,9 @@ def _check_resource(text: str, where: str, formats: tuple[str, ...], type_name: 
 
 def _check_task(i: int, task: Task, ctx: ValidationContext, problems: list[Problem]) -> None:
     where = f"tasks[{i}]"
+    if not task.type:
+        problems.append(Problem(f"{where}.type", "is required"))
+        return
     spec = ctx.task_types.get(task.type)
     if spec is None:
         known = ", ".join(sorted(ctx.task_types))
@@ -170,8 +174,9 @@ def _check_task(i: int, task: Task, ctx: ValidationContext, problems: list[Probl
     for key, value in task.options.items():
         opt = options.get(key)
         if opt is None:
-            problems.append(Problem(f"{where}.{key}", unknown_field(key, options) +
-                                    f" for a {spec.name} task"))
+            # suggest the common task fields too: 'retires' is a typo of 'retries'
+            problems.append(Problem(f"{where}.{key}", unknown_field(
+                key, [*options, *TASK_FIELDS], f"a {spec.name} task")))
             continue
         check, expected = KINDS[opt.kind]
         if not check(value):
@@ -191,6 +196,7 @@ def _check_graph(wf: Workflow, problems: list[Problem]) -> None:
     places += [(f"tasks[{i}].id", t.id) for i, t in enumerate(wf.tasks)]
     for where, node_id in places:
         if not node_id:
+            problems.append(Problem(where, "is required"))
             continue
         if not _ID.match(node_id):
             problems.append(Problem(where, f"id {node_id!r} may use letters, digits, _ and - "
@@ -206,7 +212,10 @@ def _check_graph(wf: Workflow, problems: list[Problem]) -> None:
         where = f"relations[{i}]"
         ok = True
         for end, node in (("from", rel.upstream), ("to", rel.downstream)):
-            if node and node not in seen:
+            if not node:
+                problems.append(Problem(f"{where}.{end}", "is required"))
+                ok = False
+            elif node not in seen:
                 problems.append(Problem(f"{where}.{end}", f"unknown node {node!r}"))
                 ok = False
         if rel.upstream and rel.upstream == rel.downstream:
@@ -231,7 +240,9 @@ def _check_graph(wf: Workflow, problems: list[Problem]) -> None:
 def validate(wf: Workflow, ctx: ValidationContext) -> list[Problem]:
     """Every semantic problem of a parsed workflow (an empty list when it is valid)."""
     problems: list[Problem] = []
-    if wf.name and not _ID.match(wf.name):
+    if not wf.name:
+        problems.append(Problem("name", "is required"))
+    elif not _ID.match(wf.name):
         problems.append(Problem("name", f"workflow name {wf.name!r} may use letters, digits, _ "
                                         "and - (at most 64, not starting with a digit or -)"))
     _check_params(wf.params, "params", problems)
@@ -245,6 +256,8 @@ def validate(wf: Workflow, ctx: ValidationContext) -> list[Problem]:
     if not wf.tasks:
         problems.append(Problem("tasks", "a workflow needs at least one task"))
     for i, ref in enumerate(wf.references):
+        if not ref.workflow:
+            problems.append(Problem(f"references[{i}].workflow", "is required"))
         if ref.timeout is not None and ref.timeout <= 0:
             problems.append(Problem(f"references[{i}].timeout", "must be more than 0 seconds"))
     for i, task in enumerate(wf.tasks):
@@ -254,9 +267,21 @@ def validate(wf: Workflow, ctx: ValidationContext) -> list[Problem]:
 
 
 def check_document(data: Any, ctx: ValidationContext) -> tuple[Workflow, list[Problem]]:
-    """Parse and validate a workflow file's JSON; every problem, shape and meaning alike."""
+    """Parse and validate a workflow file's JSON; every problem, shape and meaning alike.
+
+    A part whose shape is wrong gets only its shape problem: what validation would add
+    at or under that path (``tasks[2].type`` "is required" again) follows from it.
+    """
     wf, problems = parse_workflow(data)
-    return wf, problems + validate(wf, ctx)
+    return wf, problems + [p for p in validate(wf, ctx)
+                           if not any(_under(p.where, q.where) for q in problems)]
+
+
+def _under(path: str, parent: str) -> bool:
+    """Whether ``path`` is ``parent`` or inside it (``tasks[1].id`` is inside ``tasks[1]``,
+    ``tasks[10]`` is not)."""
+    return (not parent or path == parent or path.startswith(parent + ".")
+            or path.startswith(parent + "["))
 
 
 def require_valid(wf: Workflow, ctx: ValidationContext) -> Workflow:

@@ -142,7 +142,7 @@ def _schedule_to_dict(s: Schedule) -> dict[str, Any]:
 
 
 def _task_to_dict(t: Task) -> dict[str, Any]:
-    data = _compact([(name, getattr(t, name)) for name in _TASK_FIELDS])
+    data = _compact([(name, getattr(t, name)) for name in TASK_FIELDS])
     data.update(t.options)
     return data
 
@@ -167,9 +167,9 @@ def workflow_to_dict(wf: Workflow) -> dict[str, Any]:
 
 # --- reading -----------------------------------------------------------------------------
 
-_TASK_FIELDS = ("id", "type", "resource", "command", "code", "args", "params", "files",
-                "retries", "retry_delay", "timeout", "pool", "memory_mb", "cpu_seconds",
-                "description")
+TASK_FIELDS = ("id", "type", "resource", "command", "code", "args", "params", "files",
+               "retries", "retry_delay", "timeout", "pool", "memory_mb", "cpu_seconds",
+               "description")
 
 
 def _is_str(v: Any) -> bool:
@@ -218,11 +218,13 @@ _TASK_KINDS = {"id": "str", "type": "str", "resource": "str", "command": "str", 
                "memory_mb": "int", "cpu_seconds": "int", "description": "str"}
 
 
-def unknown_field(key: str, known: list[str] | tuple[str, ...] | Mapping[str, Any]) -> str:
-    """The message for an unknown field, suggesting the nearest known one."""
+def unknown_field(key: str, known: list[str] | tuple[str, ...] | Mapping[str, Any],
+                  owner: str = "") -> str:
+    """The message for an unknown field (of ``owner``, e.g. "a shell task"), suggesting the
+    nearest known one."""
     close = difflib.get_close_matches(key, list(known), n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    return f"unknown field {key!r}{hint}"
+    return f"unknown field {key!r}{f' for {owner}' if owner else ''}{hint}"
 
 
 class _Reader:
@@ -259,15 +261,22 @@ class _Reader:
                 self.problem(path, f"must be {expected}, not {json.dumps(value)[:60]}")
         return out
 
-    def objects(self, value: Any, where: str) -> list[tuple[str, dict[str, Any]]]:
+    def objects(self, value: Any, where: str) -> list[tuple[str, dict[str, Any] | None]]:
+        """The items of a list of objects; an item that is not an object is reported and
+        read as None so the items after it keep their index (``tasks[3]`` stays 3)."""
         items = value if isinstance(value, list) else []
         found = []
         for i, item in enumerate(items):
-            if isinstance(item, dict):
-                found.append((f"{where}[{i}]", item))
-            else:
+            if not isinstance(item, dict):
                 self.problem(f"{where}[{i}]", "must be an object")
+                item = None
+            found.append((f"{where}[{i}]", item))
         return found
+
+    def item_fields(self, item: dict[str, Any] | None, where: str, kinds: Mapping[str, str],
+                    required: tuple[str, ...], extra_ok: bool = False) -> dict[str, Any]:
+        """``fields`` of a list item; nothing more is said about one that is not an object."""
+        return {} if item is None else self.fields(item, where, kinds, required, extra_ok)
 
 
 def parse_workflow(data: Any) -> tuple[Workflow, list[Problem]]:
@@ -282,17 +291,18 @@ def parse_workflow(data: Any) -> tuple[Workflow, list[Problem]]:
         schedule = Schedule(**reader.fields(top["schedule"], "schedule", _SCHEDULE_KINDS))
     references = []
     for where, item in reader.objects(top.get("references"), "references"):
-        f = reader.fields(item, where, _REFERENCE_KINDS, required=("id", "workflow"))
+        f = reader.item_fields(item, where, _REFERENCE_KINDS, required=("id", "workflow"))
         references.append(Reference(id=f.get("id", ""), workflow=f.get("workflow", ""),
                                     task=f.get("task"), timeout=f.get("timeout")))
     tasks = []
     for where, item in reader.objects(top.get("tasks"), "tasks"):
-        f = reader.fields(item, where, _TASK_KINDS, required=("id", "type"), extra_ok=True)
-        options = {k: v for k, v in item.items() if k not in _TASK_KINDS}
+        f = reader.item_fields(item, where, _TASK_KINDS, required=("id", "type"),
+                               extra_ok=True)
+        options = {k: v for k, v in (item or {}).items() if k not in _TASK_KINDS}
         tasks.append(Task(**{"id": "", "type": "", **f}, options=options))
     relations = []
     for where, item in reader.objects(top.get("relations"), "relations"):
-        f = reader.fields(item, where, _RELATION_KINDS, required=("from", "to"))
+        f = reader.item_fields(item, where, _RELATION_KINDS, required=("from", "to"))
         relations.append(Relation(f.get("from", ""), f.get("to", ""), f.get("rerun")))
     wf = Workflow(
         name=top.get("name", ""), description=top.get("description"), params=top.get("params"),

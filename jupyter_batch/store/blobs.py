@@ -27,7 +27,9 @@ class BlobStore:
         """Store ``content`` (once) and return its sha256."""
         sha = sha256_of(content)
         target = self.path(sha)
-        if target.exists() and target.stat().st_size == len(content):
+        # an existing blob is kept only while it still holds this content, so adding the
+        # original file again repairs a corrupted blob
+        if target.is_file() and sha256_of(target.read_bytes()) == sha:
             return sha
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")

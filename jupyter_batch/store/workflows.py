@@ -8,7 +8,7 @@ from sqlalchemy import Connection, Engine, Row, insert, select, update
 
 from ..errors import Conflict, NotFound
 from ..model.records import PublishResult, WorkflowInfo, WorkflowVersion
-from ..model.workflow import Workflow, load_workflow, pin_resources
+from ..model.workflow import Workflow, load_workflow
 from .tables import workflow_versions as wv
 from .tables import workflows as wf_table
 
@@ -126,18 +126,26 @@ def _version(name: str, row: Row) -> WorkflowVersion:
 
 
 def _same_unpinned(draft: dict, published: dict | None) -> bool:
-    """Whether a draft equals a published definition once the latter's pins are ignored
-    where the draft names no version."""
+    """Whether a draft equals a published definition once each resource the draft names
+    without a version takes the pin that publishing gave it in the same place.
+
+    Pins are matched by place, not by name: one task may pin ``clean.py@1`` explicitly
+    while another's ``clean.py`` was pinned to the latest version at publish time.
+    """
     if published is None:
         return False
-    return load_workflow(published) == _pin_like(load_workflow(draft), load_workflow(published))
+    old, new = load_workflow(published), load_workflow(draft)
+    if len(old.tasks) != len(new.tasks):
+        return False
 
+    def pin(ref: str | None, pinned: str | None) -> str | None:
+        if ref is None or pinned is None or "@" in ref:
+            return ref
+        return pinned if pinned.partition("@")[0] == ref else ref
 
-def _pin_like(draft: Workflow, published: Workflow) -> Workflow:
-    pins: dict[str, int] = {}
-    for task in published.tasks:
-        for ref in [task.resource, *(task.files or [])]:
-            if ref and "@" in ref:
-                name, _, version = ref.partition("@")
-                pins.setdefault(name, int(version))
-    return pin_resources(draft, pins.get)
+    for mine, theirs in zip(new.tasks, old.tasks, strict=True):
+        mine.resource = pin(mine.resource, theirs.resource)
+        if mine.files is not None and theirs.files is not None \
+                and len(mine.files) == len(theirs.files):
+            mine.files = [pin(a, b) for a, b in zip(mine.files, theirs.files, strict=True)]
+    return new == old

@@ -1,0 +1,265 @@
+"""``jupyter batch`` through real subprocesses: every verb, ``--json`` for scripts, and every
+error as exactly one line on stderr with exit status 2."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jupyter_batch.service import BatchService
+from tests.helpers import AUTHOR, Result, canonical, workflow_doc
+
+Cli = Callable[..., Result]
+Write = Callable[[str, Any], Path]
+
+BAD_INPUT = 2
+
+
+def pipeline() -> dict[str, Any]:
+    return workflow_doc("pipe", description="a small pipeline", tasks=[
+        {"id": "extract", "type": "shell", "resource": "extract.sh"},
+        {"id": "clean", "type": "python", "resource": "clean.py", "retries": 1},
+    ], relations=[("extract", "clean")], schedule={"cron": "0 2 * * *", "timezone": "UTC"})
+
+
+def assert_one_error_line(result: Result, expected: str) -> None:
+    assert result.code == BAD_INPUT, result
+    assert result.out == ""
+    assert len(result.err_lines) == 1, result.err
+    assert expected in result.err_lines[0], result.err
+
+
+def test_help_lists_the_nouns(cli: Cli) -> None:
+    result = cli("--help")
+
+    assert result.code == 0, result.err
+    assert result.out.startswith("usage: jupyter batch")
+    assert "resource" in result.out and "workflow" in result.out
+
+
+# --- resource ----------------------------------------------------------------------------------
+
+
+def test_resource_add_list_versions_cat_diff(cli: Cli, write: Write) -> None:
+    write("extract.sh", "echo one\n")
+    added = cli("resource", "add", "extract.sh", "-m", "first cut")
+    assert (added.code, added.out) == (0, "added extract.sh@1 (9 bytes)\n")
+
+    unchanged = cli("resource", "add", "extract.sh", "-m", "same again")
+    assert unchanged.code == 0
+    assert "unchanged: extract.sh is identical to version 1; no new version" in unchanged.out
+
+    write("extract.sh", "echo two\n")
+    second = cli("resource", "add", "extract.sh", "-m", "second", "--author", "zoe",
+                 "--json").json()
+    assert second["created"] is True
+    assert {k: second["version"][k] for k in ("name", "version", "author", "message")} == {
+        "name": "extract.sh", "version": 2, "author": "zoe", "message": "second"}
+
+    listed = cli("resource", "list", "--json").json()
+    assert [(r["name"], r["format"], r["latest_version"]) for r in listed] == [
+        ("extract.sh", "sh", 2)]
+    table = cli("resource", "list")
+    assert table.out.splitlines()[0].split() == ["NAME", "FORMAT", "LATEST", "UPDATED"]
+    assert table.out.splitlines()[1].split()[:3] == ["extract.sh", "sh", "2"]
+
+    versions = cli("resource", "versions", "extract.sh", "--json").json()
+    assert [(v["version"], v["author"], v["message"]) for v in versions] == [
+        (1, AUTHOR, "first cut"), (2, "zoe", "second")]
+    assert len(cli("resource", "versions", "extract.sh").out.splitlines()) == 3
+
+    assert cli("resource", "cat", "extract.sh@1").out == "echo one\n"
+    assert cli("resource", "cat", "extract.sh").out == "echo two\n"
+
+    diff = cli("resource", "diff", "extract.sh", "1", "2")
+    assert diff.code == 0
+    assert diff.out == ("--- extract.sh@1\n+++ extract.sh@2\n@@ -1 +1 @@\n"
+                        "-echo one\n+echo two\n")
+
+
+def test_resource_add_with_another_name(cli: Cli, write: Write) -> None:
+    write("local-file.py", "print(1)\n")
+
+    result = cli("resource", "add", "local-file.py", "--name", "clean.py", "--json").json()
+
+    assert (result["version"]["name"], result["version"]["version"]) == ("clean.py", 1)
+
+
+def test_an_empty_list_says_how_to_start(cli: Cli) -> None:
+    result = cli("resource", "list")
+
+    assert (result.code, result.out) == (
+        0, "no resources yet: add one with 'jupyter batch resource add FILE'\n")
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["resource", "cat", "unknown.py"], "error: no resource named 'unknown.py'"),
+    (["resource", "versions", "unknown.py"], "error: no resource named 'unknown.py'"),
+    (["resource", "add", "missing.sh"], "error: cannot read missing.sh: No such file"),
+    (["resource", "add", "x.sh", "--name", "../x.sh"],
+     "error: resource name '../x.sh' must be a plain file name"),
+    (["resource", "add", "x.exe"], "error: resource 'x.exe' has an unsupported format; "
+                                   "allowed formats: hql ipynb jar py sh sql tar tar.gz xml zip"),
+    (["workflow", "validate", "broken.workflow.json"],
+     "error: broken.workflow.json: not valid JSON: Expecting ',' delimiter at line 1"),
+    (["workflow", "save", "broken.workflow.json"], "error: broken.workflow.json: not valid JSON"),
+    (["workflow", "validate", "missing.workflow.json"],
+     "error: cannot read missing.workflow.json: No such file or directory"),
+    (["workflow", "save", "latin1.workflow.json"],
+     "error: latin1.workflow.json is not UTF-8 text"),
+    (["resource", "add", "folder.sh"], "error: cannot read folder.sh: Is a directory"),
+    (["workflow", "show", "ghost"], "error: no workflow named 'ghost'"),
+])
+def test_an_error_is_one_line_on_stderr_and_exit_2(cli: Cli, write: Write, workdir: Path,
+                                                   args: list[str], expected: str) -> None:
+    write("x.sh", "echo x\n")
+    write("x.exe", b"MZ")
+    write("broken.workflow.json", '{"name": "x" "tasks": []}')
+    write("latin1.workflow.json", '{"name": "caf\u00e9"}'.encode("latin-1"))
+    (workdir / "folder.sh").mkdir()
+
+    assert_one_error_line(cli(*args), expected)
+
+
+def test_a_corrupted_blob_is_refused_by_cat(cli: Cli, service: BatchService,
+                                            data_dir: Path) -> None:
+    version = service.add_resource("hi.py", b"print('hi')\n").version
+    (data_dir / "blobs" / version.sha256[:2] / version.sha256).write_bytes(b"print('HI')\n")
+
+    assert_one_error_line(cli("resource", "cat", "hi.py"),
+                          "error: resource hi.py@1: stored content does not match its sha256")
+
+
+def test_a_jar_cannot_be_diffed(cli: Cli, service: BatchService) -> None:
+    service.add_resource("tool.jar", b"PK one")
+    service.add_resource("tool.jar", b"PK two")
+
+    assert_one_error_line(cli("resource", "diff", "tool.jar", "1", "2"),
+                          "error: 'tool.jar' is a jar resource; only text formats")
+
+
+# --- workflow ----------------------------------------------------------------------------------
+
+
+def test_validate_prints_each_problem_on_its_own_line(cli: Cli, write: Write,
+                                                      service: BatchService) -> None:
+    doc = workflow_doc("bad", tasks=[
+        {"id": "a", "type": "shell"},
+        {"id": "b", "type": "python", "resource": "clean.py@3", "retries": "two"},
+    ], relations=[("a", "b"), ("b", "a")], schedule={"cron": "0 25 * * *"})
+    write("bad.workflow.json", doc)
+    _, problems = service.validate(doc)
+
+    result = cli("workflow", "validate", "bad.workflow.json")
+
+    assert result.code == BAD_INPUT
+    assert result.out == ""
+    assert len(problems) == 5
+    assert result.err_lines == [f"bad.workflow.json: {p}" for p in problems]
+    assert ("bad.workflow.json: schedule.cron: invalid cron expression '0 25 * * *': "
+            "hour field '25' is not valid") in result.err_lines
+    assert "bad.workflow.json: relations: relations form a cycle: a -> b -> a" in result.err_lines
+
+
+def test_validate_json_lists_the_problems(cli: Cli, write: Write) -> None:
+    write("bad.workflow.json", workflow_doc("bad", tasks=[{"id": "a", "type": "bash"}]))
+
+    result = cli("workflow", "validate", "bad.workflow.json", "--json")
+
+    assert result.code == BAD_INPUT
+    report = json.loads(result.out)
+    assert report["valid"] is False and report["name"] == "bad"
+    assert [p["where"] for p in report["problems"]] == ["tasks[0].type"]
+
+
+def test_save_of_an_invalid_file_prints_each_problem_and_stores_nothing(
+        cli: Cli, write: Write) -> None:
+    write("bad.workflow.json", workflow_doc("bad", tasks=[{"id": "a", "type": "shell"},
+                                                         {"id": "a", "type": "sync"}]))
+
+    result = cli("workflow", "save", "bad.workflow.json")
+
+    assert result.code == BAD_INPUT
+    assert result.err_lines == [
+        "bad.workflow.json: tasks[0]: a shell task needs 'resource' or 'command'",
+        "bad.workflow.json: tasks[1].source: is required for a sync task",
+        "bad.workflow.json: tasks[1].target: is required for a sync task",
+        "bad.workflow.json: tasks[1].id: duplicate id 'a' (also tasks[0].id)",
+    ]
+    assert cli("workflow", "list", "--json").json() == []
+
+
+def test_workflow_validate_save_list_show_publish_offline_export(
+        cli: Cli, write: Write, service: BatchService, workdir: Path) -> None:
+    service.add_resource("extract.sh", b"echo extract\n")
+    service.add_resource("clean.py", b"print('clean')\n")
+    path = write("pipe.workflow.json", pipeline())
+
+    valid = cli("workflow", "validate", "pipe.workflow.json")
+    assert (valid.code, valid.err) == (0, "")
+    assert valid.out == ("pipe.workflow.json: workflow 'pipe' is valid "
+                         "(2 tasks, 0 references)\n")
+
+    saved = cli("workflow", "save", "pipe.workflow.json", "--json").json()
+    assert (saved["name"], saved["state"], saved["latest_version"]) == ("pipe", "draft", None)
+    assert saved["draft"] == pipeline()
+
+    listed = cli("workflow", "list")
+    assert listed.out.splitlines()[0].split() == ["NAME", "STATE", "VERSION", "SCHEDULE",
+                                                  "UPDATED"]
+    assert "cron '0 2 * * *' (UTC)" in listed.out.splitlines()[1]
+
+    published = cli("workflow", "publish", "pipe", "-m", "first", "--json").json()
+    assert (published["version"], published["created"]) == (1, True)
+    assert [t["resource"] for t in published["definition"]["tasks"]] == [
+        "extract.sh@1", "clean.py@1"]
+    again = cli("workflow", "publish", "pipe")
+    assert again.code == 0
+    assert "the draft equals version 1; published it again, no new version" in again.out
+
+    shown = cli("workflow", "show", "pipe", "--json").json()
+    assert (shown["state"], shown["latest_version"], shown["draft_changed"]) == (
+        "published", 1, False)
+    assert [(v["version"], v["author"], v["message"]) for v in shown["versions"]] == [
+        (1, AUTHOR, "first")]
+    human = cli("workflow", "show", "pipe").out
+    assert human.startswith("pipe: published, latest version 1\n")
+    assert "  task clean (python) clean.py\n" in human
+    assert "  extract -> clean\n" in human
+    version = cli("workflow", "show", "pipe", "--version", "1", "--json").json()
+    assert version["definition"]["tasks"][1]["resource"] == "clean.py@1"
+
+    offline = cli("workflow", "offline", "pipe", "--json").json()
+    assert offline["state"] == "offline"
+    assert [w["state"] for w in cli("workflow", "list", "--json").json()] == ["offline"]
+
+    exported = cli("workflow", "export", "pipe")
+    assert exported.out == path.read_text() == canonical(pipeline())
+    assert cli("workflow", "export", "pipe", "-o", "out.workflow.json").code == 0
+    assert (workdir / "out.workflow.json").read_text() == path.read_text()
+    pinned = json.loads(cli("workflow", "export", "pipe", "--version", "1").out)
+    assert pinned == published["definition"]
+
+
+def test_offline_of_a_draft_is_a_conflict(cli: Cli, service: BatchService) -> None:
+    service.save_workflow(workflow_doc("pipe"))
+
+    assert_one_error_line(cli("workflow", "offline", "pipe"),
+                          "error: workflow 'pipe' is draft; only a published workflow can be "
+                          "taken offline")
+
+
+def test_an_exported_file_saves_back_to_the_same_draft(cli: Cli, service: BatchService,
+                                                       workdir: Path) -> None:
+    service.save_workflow(workflow_doc("pipe", description="round trip"))
+
+    assert cli("workflow", "export", "pipe", "-o", "pipe.workflow.json").code == 0
+    service.save_workflow(workflow_doc("pipe", description="changed meanwhile"))
+    assert cli("workflow", "save", "pipe.workflow.json").code == 0
+
+    assert service.export_workflow("pipe").to_json() == (
+        workdir / "pipe.workflow.json").read_text()

@@ -1,0 +1,88 @@
+"""The database: SQLite in WAL mode with foreign keys on, a schema at alembic's head that
+matches the tables, reopened safely, and refused when it is newer than the code."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
+
+from jupyter_batch.errors import BatchError
+from jupyter_batch.store import Store
+from jupyter_batch.store.db import MIGRATIONS, SCHEMA_HEAD, current_revision
+from jupyter_batch.store.tables import metadata
+
+Sql = Callable[..., list[tuple[Any, ...]]]
+
+
+def test_schema_head_is_alembics_head() -> None:
+    scripts = ScriptDirectory(str(MIGRATIONS))
+
+    assert scripts.get_heads() == [SCHEMA_HEAD]
+
+
+def test_a_fresh_database_is_at_head(store: Store, sql: Sql) -> None:
+    assert current_revision(store.engine) == SCHEMA_HEAD
+    assert sql("SELECT version_num FROM alembic_version") == [(SCHEMA_HEAD,)]
+
+
+def test_the_tables_for_every_later_issue_exist(store: Store) -> None:
+    tables = set(inspect(store.engine).get_table_names())
+
+    assert {"resources", "resource_versions", "workflows", "workflow_versions", "runs",
+            "task_runs", "task_attempts"} <= tables
+
+
+def test_the_migrations_build_exactly_the_declared_tables(store: Store) -> None:
+    with store.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        differences = compare_metadata(context, metadata)
+
+    assert differences == []
+
+
+def test_sqlite_is_in_wal_mode_with_foreign_keys_on(store: Store, sql: Sql) -> None:
+    assert sql("PRAGMA journal_mode") == [("wal",)]
+    with store.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_foreign_keys_are_enforced(store: Store) -> None:
+    with pytest.raises(IntegrityError), store.engine.begin() as conn:
+        conn.execute(text("INSERT INTO resource_versions (resource_id, version, sha256, size, "
+                          "message, author, created_at) VALUES (999, 1, 'x', 0, '', '', "
+                          "'2026-01-01 00:00:00')"))
+
+
+def test_reopening_an_existing_database_keeps_everything(data_dir: Path) -> None:
+    first = Store(data_dir)
+    first.resources.add("keep.py", b"kept = True\n", "first", "me")
+    first.close()
+
+    again = Store(data_dir)
+    try:
+        assert current_revision(again.engine) == SCHEMA_HEAD
+        assert again.resources.read("keep.py")[1] == b"kept = True\n"
+        assert again.resources.add("keep.py", b"kept = 2\n", "", "me").version.version == 2
+    finally:
+        again.close()
+
+
+def test_a_database_newer_than_the_code_is_refused_clearly(data_dir: Path, sql: Sql) -> None:
+    Store(data_dir).close()
+    sql("UPDATE alembic_version SET version_num = '9999_future'")
+
+    with pytest.raises(BatchError) as raised:
+        Store(data_dir)
+
+    assert str(raised.value) == (f"the database schema (9999_future) is newer than this "
+                                 f"jupyter-batch knows ({SCHEMA_HEAD}); upgrade jupyter-batch")
+    # and it was left as it was
+    assert sql("SELECT version_num FROM alembic_version") == [("9999_future",)]

@@ -1,0 +1,21 @@
+"""The benchmarks stay runnable: each runs once on a small size (no timing is checked)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+
+def test_the_dag_benchmark_runs_on_a_small_graph() -> None:
+    proc = subprocess.run([sys.executable, str(BENCH / "dag.py"), "--nodes", "200",
+                           "--repeat", "1"], capture_output=True, text=True, timeout=120)
+
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("DAG: 200 nodes, ")
+    assert [line.split()[0] for line in lines[1:4]] == ["validate", "layout", "baseline"]
+    assert "x baseline" in lines[1] and "x baseline" in lines[2]
+    assert lines[4].startswith("validate + layout ")

@@ -183,11 +183,15 @@ class BatchService:
     def workflow_versions(self, name: str) -> list[WorkflowVersion]:
         return self.store.workflows.versions(name)
 
+    def workflow_version(self, name: str, version: int | None = None) -> WorkflowVersion:
+        """A published version (the latest when ``version`` is None)."""
+        return self.store.workflows.version(name, version)
+
     def export_workflow(self, name: str, version: int | None = None) -> Workflow:
         """The draft (``version`` None) or a published version, as a workflow file holds it."""
         if version is None:
             return self.store.workflows.get(name).draft
-        return self.store.workflows.version(name, version).definition
+        return self.workflow_version(name, version).definition
 
     def publish(self, name: str, message: str = "", author: str | None = None) -> PublishResult:
         """Publish the draft as a new immutable version, every resource pinned to the

@@ -8,8 +8,10 @@ commands start fast.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from . import resources, runs, workflows
 from .output import fail
@@ -17,8 +19,15 @@ from .output import fail
 EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors on one line (subcommands inherit the class)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="jupyter batch",
         description="Batch workflows for Jupyter: versioned resources, workflows, runs.",
     )
@@ -46,6 +55,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         fail("interrupted")
         return 130
+    except Exception as exc:  # not the user's input: one line, the details on request
+        if os.environ.get("JUPYTER_BATCH_DEBUG"):
+            raise
+        fail(f"internal error: {type(exc).__name__}: {exc} "
+             "(set JUPYTER_BATCH_DEBUG=1 for the traceback)")
+        return EXIT_RUN_FAILED
 
 
 def run() -> None:

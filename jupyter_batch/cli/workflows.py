@@ -88,7 +88,7 @@ def list_(args: argparse.Namespace) -> int:
 def show(args: argparse.Namespace) -> int:
     service = _service()
     if args.version is not None:
-        v = service.store.workflows.version(args.name, args.version)
+        v = service.workflow_version(args.name, args.version)
         if args.json:
             emit_json({"name": v.name, "version": v.version, "author": v.author,
                        "message": v.message, "published_at": v.published_at.isoformat(),

@@ -18,8 +18,18 @@ log = logging.getLogger(__name__)
 
 
 class StateWriter:
-    def __init__(self, runs: RunRepo) -> None:
+    """``linger``: how long the writer lets changes gather after the first one arrives.
+
+    Each write holds Python's GIL for a while (building statements), and a thread waking
+    up behind it can wait up to the interpreter's switch interval (5 ms): writing every
+    change at once would slow the engine's own hand-offs. A short linger turns many
+    small writes into one; ``flush`` skips it.
+    """
+
+    def __init__(self, runs: RunRepo, linger: float = 0.02) -> None:
         self._runs = runs
+        self._linger = linger
+        self._flushing = 0
         self._pending: deque[Change] = deque()
         self._cond = threading.Condition()
         self._put_count = 0
@@ -33,13 +43,19 @@ class StateWriter:
         with self._cond:
             self._pending.append(change)
             self._put_count += 1
-            self._cond.notify_all()
+            if len(self._pending) == 1:  # wake the writer once per batch, not per change
+                self._cond.notify_all()
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every change put so far is stored; False on timeout."""
         with self._cond:
             target = self._put_count
-            return self._cond.wait_for(lambda: self._written_count >= target, timeout)
+            self._flushing += 1
+            self._cond.notify_all()
+            try:
+                return self._cond.wait_for(lambda: self._written_count >= target, timeout)
+            finally:
+                self._flushing -= 1
 
     def close(self) -> None:
         self.flush()
@@ -54,6 +70,7 @@ class StateWriter:
                 self._cond.wait_for(lambda: self._pending or self._closed)
                 if not self._pending and self._closed:
                     return
+                self._cond.wait_for(lambda: self._flushing or self._closed, self._linger)
                 batch = list(self._pending)
                 self._pending.clear()
             try:

@@ -128,7 +128,7 @@ class Engine:
     def __init__(self, executor: Any, reporter: Reporter, run_root: Path, fetch: Fetch,
                  pools: dict[str, Pool] | None = None, python: str | None = None,
                  reference_met: Callable[[Reference, str], bool] | None = None,
-                 max_workers: int = 64) -> None:
+                 warehouse: Path | None = None, max_workers: int = 64) -> None:
         self.executor = executor
         self.reporter = reporter
         self.run_root = run_root
@@ -136,6 +136,7 @@ class Engine:
         self.pools = pools or {"default": Pool(slots=max(4, os.cpu_count() or 1))}
         self.slots = Slots(self.pools)
         self.python = python or sys.executable
+        self.warehouse = warehouse or run_root.parent / "warehouse.duckdb"
         self.reference_met = reference_met or (lambda ref, ds: False)
         self._workers = ThreadPoolExecutor(max_workers=max_workers,
                                            thread_name_prefix="batch-task")
@@ -470,11 +471,13 @@ class _Driver:
             placed = materialise(refs, self.engine.fetch, workdir) if refs else {}
             env = task_environment(builtins, params)
             env["BATCH_OUTPUT"] = str(outputs_file)
+            env["BATCH_WAREHOUSE"] = str(self.engine.warehouse)
             values = {**builtins, **{k: param_text(v) for k, v in params.items()}}
             main = placed.get(parse_ref(task.resource).name) if task.resource else None
             ctx = TaskContext(task=task, workdir=workdir, log_path=log_path, env=env,
                               values=values, resource_path=main, limits=self._limits(task),
-                              python=self.engine.python, output_path=paths.notebook)
+                              python=self.engine.python, output_path=paths.notebook,
+                              warehouse=self.engine.warehouse)
             spec: ProcessSpec = registry.task_type(task.type).build(ctx)
             spec = replace(spec, log_header=(
                 f"# jupyter-batch: run {self.plan.run_id}, task {node}, attempt {attempt}\n"

@@ -43,6 +43,7 @@ from .store.location import resolve_data_dir
 from .store.state_writer import StateWriter
 from .tasks import registry
 from .validation import ValidationContext, check_document, require_valid, validate
+from .warehouse import QueryResult, TableInfo, Warehouse
 
 log = logging.getLogger(__name__)
 Listener = Callable[[Change], None]
@@ -102,9 +103,11 @@ class BatchService:
 
     def __init__(self, data_dir: str | os.PathLike[str] | None = None,
                  db_url: str | None = None, pools: dict[str, Pool] | None = None,
-                 python: str | None = None) -> None:
+                 python: str | None = None, warehouse: str | os.PathLike[str] | None = None
+                 ) -> None:
         self.data_dir: Path = resolve_data_dir(data_dir)
         self.store = Store(self.data_dir, db_url)
+        self.warehouse_path = Path(warehouse) if warehouse else self.data_dir / "warehouse.duckdb"
         self._pools = pools
         self._python = python
         self._engine: Engine | None = None
@@ -245,7 +248,8 @@ class BatchService:
                 self._writer = StateWriter(self.store.runs)
                 self._engine = Engine(
                     LocalExecutor(), self, self.data_dir / "runs", self._fetch,
-                    pools=self._pools, python=self._python, reference_met=self._reference_met)
+                    pools=self._pools, python=self._python, reference_met=self._reference_met,
+                    warehouse=self.warehouse_path)
             return self._engine
 
     def _fetch(self, ref: str) -> bytes:
@@ -418,3 +422,21 @@ class BatchService:
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+    # --- warehouse -------------------------------------------------------------------
+
+    @property
+    def warehouse(self) -> Warehouse:
+        return Warehouse(self.warehouse_path)
+
+    def warehouse_tables(self) -> list[TableInfo]:
+        """Every table of the warehouse with its row count."""
+        return self.warehouse.tables()
+
+    def warehouse_preview(self, table: str, limit: int = 20) -> QueryResult:
+        """The first rows of a table."""
+        return self.warehouse.preview(table, limit)
+
+    def warehouse_query(self, sql: str, limit: int = 1000) -> QueryResult:
+        """Run one read-only query on the warehouse."""
+        return self.warehouse.query(sql, limit)

@@ -34,6 +34,8 @@ class TaskContext:
     python: str
     #: where a notebook task writes its executed notebook
     output_path: Path
+    #: the warehouse (a DuckDB file) that sql and sync tasks use
+    warehouse: Path
 
 
 class TaskType:

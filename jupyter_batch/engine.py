@@ -12,6 +12,7 @@ store: a ``Reporter`` persists and publishes what it reports.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import os
@@ -311,12 +312,27 @@ class _Driver:
             if self.state.get(node, S.PENDING) != S.PENDING:
                 self._move(node, S.PENDING)
         self.unfinished = len(selected)
+        self._warm_up(selected)
         for node in selected:
             self.waiting_on[node] = sum(1 for u in self.upstreams[node]
                                         if u in self.plan.selected)
         for node in selected:
             if self.waiting_on[node] == 0 and self.state[node] == S.PENDING:
                 self._resolve(node)
+
+    def _warm_up(self, nodes: list[str]) -> None:
+        """Let the executor prepare warm workers now for the tasks that can use them."""
+        warm_up = getattr(self.engine.executor, "warm_up", None)
+        if warm_up is None:
+            return
+        modules = set()
+        for node in nodes:
+            task = self.tasks.get(node)
+            if task is not None:
+                with contextlib.suppress(BatchError):
+                    modules.add(registry.task_type(task.type).warm_module(task))
+        for module in modules - {None}:
+            warm_up(module)
 
     def _finished_node(self, node: str) -> None:
         if node not in self.plan.selected:
@@ -475,7 +491,8 @@ class _Driver:
             values = {**builtins, **{k: param_text(v) for k, v in params.items()}}
             main = placed.get(parse_ref(task.resource).name) if task.resource else None
             ctx = TaskContext(task=task, workdir=workdir, log_path=log_path, env=env,
-                              values=values, resource_path=main, limits=self._limits(task),
+                              values=values, builtins=builtins, params=params,
+                              resource_path=main, limits=self._limits(task),
                               python=self.engine.python, output_path=paths.notebook,
                               warehouse=self.engine.warehouse)
             spec: ProcessSpec = registry.task_type(task.type).build(ctx)

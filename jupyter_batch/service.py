@@ -18,7 +18,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .engine import Engine, Pool, RunPlan
+from .engine import Engine, Pool, RunFolders, RunPlan
 from .errors import Conflict, InvalidInput, InvalidWorkflow, NotFound, Problem
 from .executors.local import LocalExecutor
 from .model.changes import Change, RunChange, TaskChange
@@ -103,13 +103,14 @@ class BatchService:
 
     def __init__(self, data_dir: str | os.PathLike[str] | None = None,
                  db_url: str | None = None, pools: dict[str, Pool] | None = None,
-                 python: str | None = None, warehouse: str | os.PathLike[str] | None = None
-                 ) -> None:
+                 python: str | None = None, warehouse: str | os.PathLike[str] | None = None,
+                 kernel_pool_size: int = 2) -> None:
         self.data_dir: Path = resolve_data_dir(data_dir)
         self.store = Store(self.data_dir, db_url)
         self.warehouse_path = Path(warehouse) if warehouse else self.data_dir / "warehouse.duckdb"
         self._pools = pools
         self._python = python
+        self._kernel_pool_size = kernel_pool_size
         self._engine: Engine | None = None
         self._writer: StateWriter | None = None
         self._threads: dict[int, threading.Thread] = {}
@@ -247,7 +248,8 @@ class BatchService:
             if self._engine is None:
                 self._writer = StateWriter(self.store.runs)
                 self._engine = Engine(
-                    LocalExecutor(), self, self.data_dir / "runs", self._fetch,
+                    LocalExecutor(warm_pool_size=self._kernel_pool_size), self,
+                    self.data_dir / "runs", self._fetch,
                     pools=self._pools, python=self._python, reference_met=self._reference_met,
                     warehouse=self.warehouse_path)
             return self._engine
@@ -406,6 +408,26 @@ class BatchService:
         return LogChunk(text=data.decode("utf-8", errors="replace"), offset=offset,
                         next_offset=offset + len(data),
                         complete=chosen.state != TaskState.RUNNING, attempt=chosen.attempt)
+
+    def notebook_output(self, run_id: int, task_id: str, attempt: int | None = None,
+                        html: bool = False) -> tuple[int, str]:
+        """The executed notebook of a notebook task's attempt (the latest by default), as
+        ipynb JSON or exported to HTML; with the attempt number."""
+        attempts = self.store.runs.attempts(run_id, task_id)
+        chosen = attempts[-1].attempt if attempts and attempt is None else attempt
+        path = RunFolders(self.data_dir / "runs" / str(run_id)).attempt(
+            task_id, chosen or 0).notebook
+        if chosen is None or not path.is_file():
+            raise NotFound(f"task {task_id!r} of run {run_id} has no executed notebook"
+                           + (f" for attempt {chosen}" if chosen else ""))
+        text = path.read_text(encoding="utf-8")
+        if not html:
+            return chosen, text
+        import nbformat
+        from nbconvert import HTMLExporter
+
+        body, _ = HTMLExporter().from_notebook_node(nbformat.reads(text, as_version=4))
+        return chosen, body
 
     def mark_interrupted(self) -> list[int]:
         """Mark runs left in flight by a process that has died as interrupted (their

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from .output import emit_json, table, when
@@ -172,6 +173,16 @@ def logs(args: argparse.Namespace) -> int:
             time.sleep(0.2)  # another process writes the file: follow it like tail -f
 
 
+def output(args: argparse.Namespace) -> int:
+    attempt, text = _service().notebook_output(args.run_id, args.task, args.attempt, args.html)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output} (attempt {attempt})")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def rerun(args: argparse.Namespace) -> int:
     service = _service()
     plan = service.rerun(args.run_id, args.task, args.downstream, args.preview)
@@ -237,6 +248,14 @@ def register(nouns: Any, workflow_verbs: Any) -> None:
     p.add_argument("--attempt", type=int)
     p.add_argument("-f", "--follow", action="store_true", help="keep printing while it runs")
     p.set_defaults(func=logs)
+
+    p = nouns.add_parser("output", help="a notebook task's executed notebook (ipynb or HTML)")
+    p.add_argument("run_id", type=int, metavar="RUN")
+    p.add_argument("task")
+    p.add_argument("--attempt", type=int)
+    p.add_argument("--html", action="store_true", help="export to HTML")
+    p.add_argument("-o", "--output", help="file to write (default: standard output)")
+    p.set_defaults(func=output)
 
     p = nouns.add_parser("rerun", help="rerun a task of a finished run (± its downstream)")
     p.add_argument("run_id", type=int, metavar="RUN")

@@ -1,14 +1,18 @@
-"""The local executor: each task is a subprocess in its own process group (session).
+"""The local executor: each task is a process in its own process group (session).
 
 Its stdout and stderr go to the attempt's log file, readable while it runs. A timeout
 or a stop ends the whole group — the task's children and grandchildren too — first
 with SIGTERM, then SIGKILL after a grace period; and when the task's main process
 exits, whatever it left running in its group is ended as well.
+
+Tasks that name a ``warm_module`` (notebooks) are forked from a warm fork server
+(``forkserver.py``) when the pool is enabled, instead of starting from scratch.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -22,15 +26,16 @@ _LAUNCHER = str(Path(__file__).with_name("rlimit_exec.py"))
 
 
 def _kill_group(pgid: int, sig: int) -> None:
+    if pgid <= 0:  # never signal our own group (0) or every process (-1)
+        return
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
 
 
-class LocalExecution:
-    """One running process group."""
+class GroupExecution:
+    """One running process group: ``wait`` enforces the timeout, ``kill`` ends it."""
 
-    def __init__(self, proc: subprocess.Popen[bytes], spec: ProcessSpec, grace: float) -> None:
-        self._proc = proc
+    def __init__(self, spec: ProcessSpec, grace: float) -> None:
         self._spec = spec
         self._grace = grace
         self._ended_by: str | None = None
@@ -38,15 +43,19 @@ class LocalExecution:
 
     @property
     def pid(self) -> int:
-        return self._proc.pid
+        raise NotImplementedError
+
+    def _wait_exit(self, timeout: float | None) -> int | None:
+        """The exit code, or None when ``timeout`` passed first."""
+        raise NotImplementedError
 
     def _terminate(self, reason: str) -> None:
         with self._lock:
             if self._ended_by is not None:
                 return
             self._ended_by = reason
-        _kill_group(self._proc.pid, signal.SIGTERM)
-        timer = threading.Timer(self._grace, _kill_group, (self._proc.pid, signal.SIGKILL))
+        _kill_group(self.pid, signal.SIGTERM)
+        timer = threading.Timer(self._grace, _kill_group, (self.pid, signal.SIGKILL))
         timer.daemon = True
         timer.start()
 
@@ -57,28 +66,161 @@ class LocalExecution:
     def wait(self) -> ProcessResult:
         """Wait for the process, enforcing the timeout; then clear its group."""
         timeout = self._spec.limits.timeout
-        timed_out = False
-        try:
-            code = self._proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
+        code = self._wait_exit(timeout)
+        timed_out = code is None
+        if timed_out:
             self._terminate(f"timed out after {timeout:g} s")
-            code = self._proc.wait()
-        _kill_group(self._proc.pid, signal.SIGKILL)
+            code = self._wait_exit(None)
+        _kill_group(self.pid, signal.SIGKILL)
         return ProcessResult(exit_code=code, ended_by=self._ended_by, timed_out=timed_out)
 
 
+class PopenExecution(GroupExecution):
+    def __init__(self, proc: subprocess.Popen[bytes], spec: ProcessSpec, grace: float) -> None:
+        super().__init__(spec, grace)
+        self._proc = proc
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    def _wait_exit(self, timeout: float | None) -> int | None:
+        try:
+            return self._proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+
+class ForkedExecution(GroupExecution):
+    """A job served by a fork-server worker: not our child, so its exit code arrives
+    through the server's protocol."""
+
+    def __init__(self, spec: ProcessSpec, grace: float) -> None:
+        super().__init__(spec, grace)
+        self._pid = 0
+        self._started = threading.Event()
+        self._exited = threading.Event()
+        self._code: int | None = None
+
+    @property
+    def pid(self) -> int:
+        self._started.wait()
+        return self._pid
+
+    def started(self, pid: int) -> None:
+        self._pid = pid
+        self._started.set()
+
+    def exited(self, code: int | None) -> None:
+        self._code = code
+        self._started.set()
+        self._exited.set()
+
+    def _wait_exit(self, timeout: float | None) -> int | None:
+        if not self._exited.wait(timeout):
+            return None
+        return self._code
+
+
+class ForkServerClient:
+    """Talks to one fork server process (started on first use)."""
+
+    def __init__(self, module: str, pool_size: int) -> None:
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "jupyter_batch.executors.forkserver", module,
+             str(pool_size)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            start_new_session=True)
+        self._lock = threading.Lock()
+        self._next_id = 0
+        self._pending: dict[int, ForkedExecution] = {}
+        self._reader = threading.Thread(target=self._read, name=f"forkserver-{module}",
+                                        daemon=True)
+        self._reader.start()
+
+    @property
+    def alive(self) -> bool:
+        return self._proc.poll() is None
+
+    def start(self, spec: ProcessSpec, grace: float) -> ForkedExecution:
+        execution = ForkedExecution(spec, grace)
+        job = {**(spec.job or {}), "log": str(spec.log_path), "cwd": str(spec.cwd),
+               "env": spec.env, "log_header": spec.log_header,
+               "memory_mb": spec.limits.memory_mb, "cpu_seconds": spec.limits.cpu_seconds}
+        with self._lock:
+            self._next_id += 1
+            job_id = self._next_id
+            self._pending[job_id] = execution
+            assert self._proc.stdin is not None
+            self._proc.stdin.write((json.dumps({"op": "run", "id": job_id, "job": job})
+                                    + "\n").encode())
+            self._proc.stdin.flush()
+        return execution
+
+    def _read(self) -> None:
+        assert self._proc.stdout is not None
+        for line in self._proc.stdout:
+            event = json.loads(line)
+            with self._lock:
+                execution = self._pending.get(event["id"])
+                if event["event"] == "exit":
+                    self._pending.pop(event["id"], None)
+            if execution is None:
+                continue
+            if event["event"] == "started":
+                execution.started(event["pid"])
+            else:
+                execution.exited(event["code"])
+        with self._lock:  # the server died: nothing pending will ever report
+            pending, self._pending = self._pending, {}
+        for execution in pending.values():
+            execution.exited(None)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            assert self._proc.stdin is not None
+            self._proc.stdin.close()
+        try:
+            self._proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            _kill_group(self._proc.pid, signal.SIGKILL)
+            self._proc.wait()
+        self._reader.join(timeout=5)
+
+
 class LocalExecutor:
-    """Starts task processes on this machine."""
+    """Starts task processes on this machine.
+
+    ``warm_pool_size`` workers per warm module are kept prepared ahead of need (0 turns
+    the fork servers off: every task then starts from scratch).
+    """
 
     name = "local"
 
-    def __init__(self, grace: float = 3.0) -> None:
+    def __init__(self, grace: float = 3.0, warm_pool_size: int = 2) -> None:
         self.grace = grace
+        self.warm_pool_size = warm_pool_size
+        self._servers: dict[str, ForkServerClient] = {}
+        self._lock = threading.Lock()
         # opened once: opening /dev/null for every task is a measurable cost
         self._devnull = os.open(os.devnull, os.O_RDONLY)
 
-    def start(self, spec: ProcessSpec) -> LocalExecution:
+    def warm_up(self, module: str) -> None:
+        """Start the fork server for ``module`` now, so its workers are prepared by the
+        time a task needs one."""
+        if self.warm_pool_size > 0:
+            self._server(module)
+
+    def _server(self, module: str) -> ForkServerClient:
+        with self._lock:
+            server = self._servers.get(module)
+            if server is None or not server.alive:
+                server = self._servers[module] = ForkServerClient(module,
+                                                                  self.warm_pool_size)
+            return server
+
+    def start(self, spec: ProcessSpec) -> GroupExecution:
+        if spec.warm_module and self.warm_pool_size > 0:
+            return self._server(spec.warm_module).start(spec, self.grace)
         argv = spec.argv
         limits = spec.limits
         if limits.memory_mb or limits.cpu_seconds:
@@ -94,7 +236,11 @@ class LocalExecutor:
                                     start_new_session=True, close_fds=True)
         finally:
             os.close(log)
-        return LocalExecution(proc, spec, self.grace)
+        return PopenExecution(proc, spec, self.grace)
 
     def close(self) -> None:
+        with self._lock:
+            servers, self._servers = list(self._servers.values()), {}
+        for server in servers:
+            server.close()
         os.close(self._devnull)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,11 @@ class ProcessSpec:
     limits: Limits = Limits()
     #: written to the log before the process starts (what runs, which attempt)
     log_header: str = ""
+    #: a module whose ``prepare()``/``serve(job)`` can run this job in a process forked
+    #: from a warm fork server instead of starting ``argv`` from scratch
+    warm_module: str | None = None
+    #: what such a worker is told to do (``argv`` carries the same for a cold start)
+    job: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

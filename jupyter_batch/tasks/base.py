@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from ..model.process import Limits, ProcessSpec
 from ..model.task_spec import TaskTypeSpec
@@ -28,6 +28,9 @@ class TaskContext:
     env: dict[str, str]
     #: name → value of every built-in variable and parameter, for ``${...}`` in args
     values: dict[str, str]
+    #: the built-in variables (``ds``, ``run_id``, ...) and the parameters, typed
+    builtins: dict[str, str]
+    params: dict[str, Any]
     #: main resource's path in ``workdir`` (None for inline tasks)
     resource_path: Path | None
     limits: Limits
@@ -45,6 +48,10 @@ class TaskType:
 
     def build(self, ctx: TaskContext) -> ProcessSpec:
         raise NotImplementedError
+
+    def warm_module(self, task: Task) -> str | None:
+        """The fork-server module that can run this task warm (see executors), if any."""
+        return None
 
     def args(self, ctx: TaskContext) -> list[str]:
         """The task's ``args`` with ``${...}`` placeholders expanded, element by element."""

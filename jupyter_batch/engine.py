@@ -499,11 +499,16 @@ class _Driver:
             spec = replace(spec, log_header=(
                 f"# jupyter-batch: run {self.plan.run_id}, task {node}, attempt {attempt}\n"
                 f"# command: {shlex.join(spec.argv)[:500]}\n"))
+            if self.stopping:
+                raise _Stopped
+            # started outside the lock (a process start takes a while); a stop that came
+            # in meanwhile is applied right after
+            execution = self.engine.executor.start(spec)
             with self.lock:
-                if self.stopping:
-                    raise _Stopped
-                execution = self.engine.executor.start(spec)
                 self.running[node] = execution
+                stopped = self.stopping
+            if stopped:
+                execution.kill("stopped")
             result = execution.wait()
         except _Stopped:
             result = ProcessResult(exit_code=None, ended_by="stopped")

@@ -334,7 +334,7 @@ def load_workflow_text(text: str) -> Workflow:
 def pin_resources(wf: Workflow, latest: Callable[[str], int | None]) -> Workflow:
     """A copy of ``wf`` whose resource references all name a version: ``name`` becomes
     ``name@<latest(name)>``; references already pinned, or unknown to ``latest``, stay."""
-    import copy
+    from dataclasses import replace
 
     def pin(ref: str) -> str:
         if "@" in ref:
@@ -342,10 +342,7 @@ def pin_resources(wf: Workflow, latest: Callable[[str], int | None]) -> Workflow
         version = latest(ref)
         return ref if version is None else f"{ref}@{version}"
 
-    pinned = copy.deepcopy(wf)
-    for task in pinned.tasks:
-        if task.resource is not None:
-            task.resource = pin(task.resource)
-        if task.files is not None:
-            task.files = [pin(f) for f in task.files]
-    return pinned
+    tasks = [replace(t, resource=t.resource and pin(t.resource),
+                     files=None if t.files is None else [pin(f) for f in t.files])
+             for t in wf.tasks]
+    return replace(wf, tasks=tasks)

@@ -5,7 +5,7 @@ subclass (``package.module:MyTask``)."""
 from __future__ import annotations
 
 import importlib
-from functools import cache
+from collections.abc import Iterator, Mapping
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -32,26 +32,69 @@ def _load(target: str) -> Any:
     return getattr(module, attr, None) or module
 
 
-@cache
-def _types() -> dict[str, Any]:
-    found = {name: _load(target) for name, target in BUILTIN.items()}
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name not in found:
-            found[ep.name] = ep.load()
-    return found
+class _Registry:
+    """Built-ins load on first use; the entry-point scan (which reads every installed
+    distribution's metadata, ~0.1 s) happens only when a name is not a built-in or when
+    every type must be listed."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[str, Any] = {}
+        self._plugins: dict[str, Any] | None = None
+
+    def plugins(self) -> dict[str, Any]:
+        if self._plugins is None:
+            self._plugins = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)
+                             if ep.name not in BUILTIN}
+        return self._plugins
+
+    def get(self, name: str) -> Any | None:
+        if name not in self._loaded:
+            if name in BUILTIN:
+                self._loaded[name] = _load(BUILTIN[name])
+            elif name in self.plugins():
+                self._loaded[name] = self.plugins()[name].load()
+            else:
+                return None
+        return self._loaded[name]
+
+    def names(self) -> list[str]:
+        return [*BUILTIN, *self.plugins()]
 
 
-def specs() -> dict[str, TaskTypeSpec]:
+_registry = _Registry()
+
+
+def _spec_of(found: Any) -> TaskTypeSpec:
+    return found.spec if hasattr(found, "spec") else found.SPEC
+
+
+class TaskSpecs(Mapping[str, TaskTypeSpec]):
+    """Every task type's spec, as a mapping that loads lazily."""
+
+    def __getitem__(self, name: str) -> TaskTypeSpec:
+        found = _registry.get(name)
+        if found is None:
+            raise KeyError(name)
+        return _spec_of(found)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_registry.names())
+
+    def __len__(self) -> int:
+        return len(_registry.names())
+
+
+def specs() -> Mapping[str, TaskTypeSpec]:
     """Every known task type's spec, built-ins first, then plugins."""
-    return {name: found.spec if hasattr(found, "spec") else found.SPEC
-            for name, found in _types().items()}
+    return TaskSpecs()
 
 
 def task_type(name: str) -> TaskType:
     """An instance of the task type ``name``; NotFound names the known ones."""
-    found = _types().get(name)
+    found = _registry.get(name)
     if found is None:
-        raise NotFound(f"unknown task type {name!r} (known types: {', '.join(sorted(_types()))})")
+        raise NotFound(f"unknown task type {name!r} (known types: "
+                       f"{', '.join(sorted(_registry.names()))})")
     if not (isinstance(found, type) and issubclass(found, TaskType)):
         raise NotFound(f"task type {name!r} cannot run in this version of jupyter-batch")
     return found()

@@ -199,6 +199,8 @@ class AttemptPaths:
     log: Path
     outputs: Path
     notebook: Path
+    #: the process group id of the attempt, so a restart can end what a crash left
+    pid: Path
 
 
 @dataclass(frozen=True)
@@ -209,7 +211,7 @@ class RunFolders:
     root: Path
 
     def create(self) -> None:
-        for name in ("work", "logs", "outputs", "notebooks"):
+        for name in ("work", "logs", "outputs", "notebooks", "pids"):
             (self.root / name).mkdir(parents=True, exist_ok=True)
 
     def attempt(self, task: str, attempt: int) -> AttemptPaths:
@@ -217,7 +219,8 @@ class RunFolders:
         return AttemptPaths(workdir=self.root / "work" / stem,
                             log=self.root / "logs" / f"{stem}.log",
                             outputs=self.root / "outputs" / f"{stem}.txt",
-                            notebook=self.root / "notebooks" / f"{stem}.ipynb")
+                            notebook=self.root / "notebooks" / f"{stem}.ipynb",
+                            pid=self.root / "pids" / stem)
 
 
 class _Driver:
@@ -257,6 +260,8 @@ class _Driver:
         self.timers: list[tuple[float, int, str, str]] = []  # (due, seq, kind, node)
         self._seq = itertools.count()
         self.stopping = False
+        #: nothing new starts and nothing retries (a stop, or the "stop" failure strategy)
+        self.halted = False
         self.lock = threading.Lock()  # guards `running` and `stopping` against workers
         self._graph: Any = None  # built only when some task published outputs
         self.folders = RunFolders(engine.run_root / str(plan.run_id))
@@ -370,7 +375,10 @@ class _Driver:
             self._cancel_waiting("run stopped")
 
     def _cancel_waiting(self, message: str) -> None:
-        for node in self.order:
+        # downstream first: cancelling an upstream first would resolve its pending
+        # downstream to upstream_failed before the loop reached it
+        self.halted = True
+        for node in reversed(self.order):
             if node in self.plan.selected and self.state[node] in (
                     S.PENDING, S.WAITING, S.QUEUED, S.RETRYING):
                 self._move(node, S.CANCELLED, message=message)
@@ -418,12 +426,12 @@ class _Driver:
 
     def _queue(self, node: str) -> None:
         pool = self._pool(self.tasks[node])
+        self._move(node, S.QUEUED)
         if pool not in self.engine.pools:
             self._move(node, S.FAILED, message=f"unknown pool {pool!r} (pools: "
                                                f"{', '.join(sorted(self.engine.pools))})")
             self._after_failure()
             return
-        self._move(node, S.QUEUED)
         heapq.heappush(self.ready.setdefault(pool, []), (self.rank[node], node))
 
     def _start_ready(self) -> None:
@@ -482,13 +490,16 @@ class _Driver:
         log_path, outputs_file, workdir = paths.log, paths.outputs, paths.workdir
         started = time.monotonic()
         try:
+            if workdir.exists():  # left by a driver that died before recording the attempt
+                workdir.rename(workdir.with_name(f"{workdir.name}.crashed-{time.time_ns()}"))
             workdir.mkdir()
             refs = ([task.resource] if task.resource else []) + list(task.files or [])
             placed = materialise(refs, self.engine.fetch, workdir) if refs else {}
             env = task_environment(builtins, params)
             env["BATCH_OUTPUT"] = str(outputs_file)
             env["BATCH_WAREHOUSE"] = str(self.engine.warehouse)
-            values = {**builtins, **{k: param_text(v) for k, v in params.items()}}
+            # built-ins win: a parameter never changes what ${ds} means
+            values = {**{k: param_text(v) for k, v in params.items()}, **builtins}
             main = placed.get(parse_ref(task.resource).name) if task.resource else None
             ctx = TaskContext(task=task, workdir=workdir, log_path=log_path, env=env,
                               values=values, builtins=builtins, params=params,
@@ -504,6 +515,7 @@ class _Driver:
             # started outside the lock (a process start takes a while); a stop that came
             # in meanwhile is applied right after
             execution = self.engine.executor.start(spec)
+            paths.pid.write_text(str(execution.pid))
             with self.lock:
                 self.running[node] = execution
                 stopped = self.stopping
@@ -541,7 +553,7 @@ class _Driver:
             return
         message = result.ended_by or _exit_message(result.exit_code, elapsed)
         retries = task.retries or 0
-        if self.attempt[node] <= retries:
+        if self.attempt[node] <= retries and not self.halted:
             self._move(node, S.RETRYING, message=f"{message}; retrying "
                        f"({self.attempt[node]} of {retries + 1} attempts used)", **fields)
             if task.retry_delay:

@@ -20,7 +20,7 @@ from typing import Any
 
 from .engine import Engine, Pool, RunFolders, RunPlan
 from .errors import Conflict, InvalidInput, InvalidWorkflow, NotFound, Problem
-from .executors.local import LocalExecutor
+from .executors.local import LocalExecutor, end_leftovers
 from .model.changes import Change, RunChange, TaskChange
 from .model.records import (
     AddedVersion,
@@ -42,7 +42,13 @@ from .store import Store
 from .store.location import resolve_data_dir
 from .store.state_writer import StateWriter
 from .tasks import registry
-from .validation import ValidationContext, check_document, require_valid, validate
+from .validation import (
+    ValidationContext,
+    check_document,
+    require_valid,
+    reserved_param_problem,
+    validate,
+)
 from .warehouse import QueryResult, TableInfo, Warehouse
 
 log = logging.getLogger(__name__)
@@ -104,18 +110,21 @@ class BatchService:
     def __init__(self, data_dir: str | os.PathLike[str] | None = None,
                  db_url: str | None = None, pools: dict[str, Pool] | None = None,
                  python: str | None = None, warehouse: str | os.PathLike[str] | None = None,
-                 kernel_pool_size: int = 2) -> None:
+                 kernel_pool_size: int = 2, kill_grace: float = 3.0) -> None:
         self.data_dir: Path = resolve_data_dir(data_dir)
         self.store = Store(self.data_dir, db_url)
         self.warehouse_path = Path(warehouse) if warehouse else self.data_dir / "warehouse.duckdb"
         self._pools = pools
         self._python = python
         self._kernel_pool_size = kernel_pool_size
+        self._kill_grace = kill_grace
         self._engine: Engine | None = None
         self._writer: StateWriter | None = None
         self._threads: dict[int, threading.Thread] = {}
         self._listeners: list[Listener] = []
         self._lock = threading.Lock()
+        # a rerun reads the run's states and starts its driver as one step
+        self._rerun_lock = threading.Lock()
         self.mark_interrupted()
 
     def close(self) -> None:
@@ -162,7 +171,8 @@ class BatchService:
 
     def validation_context(self) -> ValidationContext:
         return ValidationContext(task_types=registry.specs(),
-                                 latest_version=self.store.resources.latest_version)
+                                 latest_version=self.store.resources.latest_version,
+                                 pools=self._pools.keys() if self._pools else ("default",))
 
     def validate(self, document: Any) -> tuple[Workflow, list[Problem]]:
         """Every problem of a workflow file's JSON (or a Workflow), with where it is."""
@@ -248,7 +258,8 @@ class BatchService:
             if self._engine is None:
                 self._writer = StateWriter(self.store.runs)
                 self._engine = Engine(
-                    LocalExecutor(warm_pool_size=self._kernel_pool_size), self,
+                    LocalExecutor(grace=self._kill_grace, warm_pool_size=self._kernel_pool_size),
+                    self,
                     self.data_dir / "runs", self._fetch,
                     pools=self._pools, python=self._python, reference_met=self._reference_met,
                     warehouse=self.warehouse_path)
@@ -267,6 +278,7 @@ class BatchService:
         return parse_logical_date(str(day)).isoformat()
 
     def _start(self, plan: RunPlan) -> None:
+        """Drive ``plan`` on a new thread; Conflict when this process drives it already."""
         engine = self.engine
 
         def drive() -> None:
@@ -284,6 +296,8 @@ class BatchService:
 
         thread = threading.Thread(target=drive, name=f"batch-run-{plan.run_id}")
         with self._lock:
+            if plan.run_id in self._threads:
+                raise Conflict(f"run {plan.run_id} is running; wait for it or stop it")
             self._threads[plan.run_id] = thread
         thread.start()
 
@@ -291,6 +305,9 @@ class BatchService:
                  trigger: str, params: dict[str, Any] | None, cycle: str | None = None) -> int:
         logical_date = self._logical_date(day)
         params = dict(params or {})
+        for name in params:
+            if why := reserved_param_problem(name):
+                raise InvalidInput(f"run parameter {why}")
         run_id = self.store.runs.create(workflow=wf, version=version, logical_date=logical_date,
                                         trigger=trigger, params=params, owner=this_process(),
                                         cycle=cycle)
@@ -357,18 +374,27 @@ class BatchService:
             raise Conflict(f"run {run_id} is driven by another process; stop it there")
         return self.wait_run(run_id)
 
-    def _rerun(self, run: Run, nodes: set[str], forced: set[str], preview: bool) -> RerunPlan:
-        order = [n for n in run.definition.node_ids if n in nodes]
-        if preview or not nodes:
-            return RerunPlan(run.id, order, started=False)
-        if not run.state.finished:
-            raise Conflict(f"run {run.id} is still {run.state.value}; wait for it or stop it")
-        states = {t.task_id: t.state for t in run.tasks}
-        self._start(RunPlan(
-            run_id=run.id, workflow=run.definition, logical_date=run.logical_date,
-            trigger=run.trigger, params=run.params, selected=nodes, states=states,
-            attempts={t.task_id: t.attempt for t in run.tasks},
-            outputs={t.task_id: t.outputs for t in run.tasks if t.outputs}, forced=forced))
+    def _rerun(self, run_id: int, choose: Callable[[Run], set[str]], forced: set[str],
+               preview: bool) -> RerunPlan:
+        """Read the run, choose its nodes, and start them — as one step, so two reruns
+        asked at once cannot both plan from the same states."""
+        with self._rerun_lock:
+            run = self.store.runs.get(run_id)
+            nodes = choose(run)
+            order = [n for n in run.definition.node_ids if n in nodes]
+            if preview or not nodes:
+                return RerunPlan(run.id, order, started=False)
+            with self._lock:
+                driving = run_id in self._threads
+            if driving or not run.state.finished:
+                raise Conflict(f"run {run.id} is still running; wait for it or stop it")
+            self._start(RunPlan(
+                run_id=run.id, workflow=run.definition, logical_date=run.logical_date,
+                trigger=run.trigger, params=run.params, selected=nodes,
+                states={t.task_id: t.state for t in run.tasks},
+                attempts={t.task_id: t.attempt for t in run.tasks},
+                outputs={t.task_id: t.outputs for t in run.tasks if t.outputs},
+                forced=forced))
         self.store.runs.set_owner(run.id, this_process())
         return RerunPlan(run.id, order, started=True)
 
@@ -376,16 +402,14 @@ class BatchService:
               preview: bool = False) -> RerunPlan:
         """Rerun one task of a finished run — alone, or with everything below it that
         relations with ``rerun`` on reach. ``preview`` only says which tasks would run."""
-        run = self.store.runs.get(run_id)
-        nodes = rerun_nodes(run.definition, task_id, downstream)
-        return self._rerun(run, nodes, {task_id}, preview)
+        return self._rerun(run_id, lambda run: rerun_nodes(run.definition, task_id, downstream),
+                           {task_id}, preview)
 
     def recover(self, run_id: int, preview: bool = False) -> RerunPlan:
         """Rerun every task that failed, was cancelled or left unfinished, and what
         depends on them."""
-        run = self.store.runs.get(run_id)
-        nodes = recover_nodes(run.definition, {t.task_id: t.state for t in run.tasks})
-        return self._rerun(run, nodes, set(), preview)
+        return self._rerun(run_id, lambda run: recover_nodes(
+            run.definition, {t.task_id: t.state for t in run.tasks}), set(), preview)
 
     def read_log(self, run_id: int, task_id: str, attempt: int | None = None,
                  offset: int = 0, limit: int = 1 << 20) -> LogChunk:
@@ -404,7 +428,7 @@ class BatchService:
         if chosen.log_path:
             with contextlib.suppress(FileNotFoundError), open(chosen.log_path, "rb") as f:
                 f.seek(offset)
-                data = f.read(limit)
+                data = _whole_characters(f.read(limit))
         return LogChunk(text=data.decode("utf-8", errors="replace"), offset=offset,
                         next_offset=offset + len(data),
                         complete=chosen.state != TaskState.RUNNING, attempt=chosen.attempt)
@@ -436,10 +460,24 @@ class BatchService:
         for run_id, owner in self.store.runs.in_flight():
             if owner == this_process() or _owner_alive(owner):
                 continue
+            pids = RunFolders(self.data_dir / "runs" / str(run_id)).root / "pids"
+            end_leftovers(sorted(pids.glob("*")), f"BATCH_RUN_ID={run_id}")
             self.store.runs.interrupt(run_id, f"interrupted: the process driving it ({owner}) "
                                               "ended; recover it to go on")
             marked.append(run_id)
         return marked
+
+
+def _whole_characters(data: bytes) -> bytes:
+    """``data`` without a UTF-8 character cut at its end (the next read starts there)."""
+    for back in range(1, min(4, len(data)) + 1):
+        byte = data[-back]
+        if byte < 0x80:
+            return data
+        if byte >= 0xC0:  # a lead byte: is its character complete?
+            need = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+            return data if back >= need else data[:-back]
+    return data
 
 
 def _utcnow() -> datetime:

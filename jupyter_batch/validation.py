@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -45,6 +45,21 @@ class ValidationContext:
 
     task_types: Mapping[str, TaskTypeSpec] = field(default_factory=dict)
     latest_version: Callable[[str], int | None] | None = None
+    #: the pools tasks may name; None skips the check
+    pools: Collection[str] | None = None
+
+
+#: names of the built-in variables, which a parameter may not take (``${ds}`` must mean
+#: the logical date whatever the parameters are)
+RESERVED_PARAMS = frozenset({"ds", "ds_nodash", "prev_ds", "next_ds", "month", "year",
+                             "run_id", "workflow", "task", "attempt", "trigger", "output",
+                             "warehouse"})
+
+
+def reserved_param_problem(name: str) -> str | None:
+    if name.lower() in RESERVED_PARAMS:
+        return f"{name!r} is the name of a built-in variable; choose another parameter name"
+    return None
 
 
 def parse_time(text: str, where: str, problems: list[Problem]) -> datetime | None:
@@ -106,6 +121,8 @@ def _check_schedule(s: Schedule, problems: list[Problem]) -> None:
 
 def _check_params(params: Mapping[str, Any] | None, where: str, problems: list[Problem]) -> None:
     for key in params or {}:
+        if why := reserved_param_problem(key):
+            problems.append(Problem(f"{where}.{key}", why))
         if not _PARAM.match(key):
             problems.append(Problem(f"{where}.{key}", "a parameter name may use letters, digits "
                                                       "and _ and must not start with a digit"))
@@ -129,6 +146,13 @@ def _check_resource(text: str, where: str, formats: tuple[str, ...], type_name: 
     elif ref.version is not None and ref.version > latest:
         problems.append(Problem(where, f"resource {ref.name!r} has no version {ref.version} "
                                        f"(latest is {latest})"))
+
+
+def _check_pool(pool: str | None, where: str, ctx: ValidationContext,
+                problems: list[Problem]) -> None:
+    if pool is not None and ctx.pools is not None and pool not in ctx.pools:
+        problems.append(Problem(where, f"unknown pool {pool!r} (pools: "
+                                       f"{', '.join(sorted(ctx.pools))})"))
 
 
 def _check_task(i: int, task: Task, ctx: ValidationContext, problems: list[Problem]) -> None:
@@ -166,10 +190,12 @@ def _check_task(i: int, task: Task, ctx: ValidationContext, problems: list[Probl
         if value is not None and value < (0 if name == "retries" else 1):
             problems.append(Problem(f"{where}.{name}", "must not be negative" if name == "retries"
                                     else "must be at least 1"))
-    for name in ("timeout", "retry_delay"):
-        value = getattr(task, name)
-        if value is not None and value < 0:
-            problems.append(Problem(f"{where}.{name}", "must not be negative"))
+    if task.timeout is not None and task.timeout <= 0:
+        problems.append(Problem(f"{where}.timeout", "must be more than 0 seconds "
+                                                    "(leave it out for no limit)"))
+    if task.retry_delay is not None and task.retry_delay < 0:
+        problems.append(Problem(f"{where}.retry_delay", "must not be negative"))
+    _check_pool(task.pool, f"{where}.pool", ctx, problems)
     options = {o.name: o for o in spec.options}
     for key, value in task.options.items():
         opt = options.get(key)
@@ -253,6 +279,7 @@ def validate(wf: Workflow, ctx: ValidationContext) -> list[Problem]:
                                 f"{', '.join(FAILURE_STRATEGIES)}, not {wf.failure_strategy!r}"))
     if wf.schedule is not None:
         _check_schedule(wf.schedule, problems)
+    _check_pool(wf.pool, "pool", ctx, problems)
     if not wf.tasks:
         problems.append(Problem("tasks", "a workflow needs at least one task"))
     for i, ref in enumerate(wf.references):

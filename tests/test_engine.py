@@ -16,6 +16,7 @@ from datetime import timedelta
 import pytest
 
 from jupyter_batch.engine import Pool
+from jupyter_batch.errors import InvalidWorkflow
 from jupyter_batch.model.changes import TaskChange
 from jupyter_batch.model.states import RunState, TaskState
 from tests import engine_fixtures
@@ -169,10 +170,6 @@ def test_stop_cancels_the_running_task_and_everything_not_yet_started(runs: Runs
     assert attempt.state == S.CANCELLED and attempt.ended_at is not None
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: engine._Driver._cancel_waiting cancels nodes in "
-                   "topological order, and cancelling one resolves its pending downstreams "
-                   "at once (via _finished_node -> _resolve) to upstream_failed before the "
-                   "loop reaches them")
 def test_stop_cancels_tasks_two_levels_below_the_running_one(runs: Runs) -> None:
     started = runs.scratch / "started"
     run_id = runs.start(flow("deep", [
@@ -208,9 +205,6 @@ def test_the_strategy_stop_cancels_what_has_not_started_and_lets_running_tasks_e
     assert "long 42" in runs.lines(run_id, "long")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: with failure_strategy 'stop', a pending task two "
-                   "levels below a cancelled one ends upstream_failed instead of cancelled "
-                   "(engine._Driver._cancel_waiting, as for stop_run)")
 def test_the_strategy_stop_cancels_tasks_two_levels_below_those_not_started(
         runs: Runs) -> None:
     run = runs.run(flow("halt2", [
@@ -274,15 +268,13 @@ def test_a_pools_timeout_applies_to_tasks_that_set_none(runs: Runs) -> None:
     assert "timed out after 0.2 s" in (run.task("own_limit").message or "")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: engine._Driver._queue moves a PENDING task straight "
-                   "to FAILED for an unknown pool; the table forbids pending -> failed, so "
-                   "_move raises, the driver dies ('internal error') and the task stays pending")
-def test_a_task_in_an_unknown_pool_fails_naming_it(runs: Runs) -> None:
-    run = runs.run(flow("nopool", [shell("a", "true", pool="nowhere")]))
+def test_a_task_in_an_unknown_pool_is_refused_before_anything_runs(runs: Runs) -> None:
+    with pytest.raises(InvalidWorkflow) as caught:
+        runs.service.prerun(flow("nopool", [shell("a", "true", pool="nowhere")]))
 
-    assert run.task("a").state == S.FAILED
-    assert "nowhere" in (run.task("a").message or "")
-    assert run.task("a").attempt == 0
+    assert [(p.where, "nowhere" in p.message) for p in caught.value.problems] == [
+        ("tasks[0].pool", True)]
+    assert runs.service.list_runs()[1] == 0
 
 
 # --- values between tasks -------------------------------------------------------------------

@@ -261,10 +261,6 @@ def test_a_run_survives_the_crash_of_its_driving_process(runs: Runs) -> None:
         assert "a try 2" in restarted.lines(run_id, "a")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a task's process group outlives a crash of the "
-                   "process driving its run (it has its own session and nobody records its "
-                   "pid); the restarted service marks the run interrupted but leaves the old "
-                   "attempt running, so recover runs the task a second time beside it")
 def test_a_crashed_runs_task_processes_are_ended_when_it_is_marked_interrupted(
         runs: Runs) -> None:
     with crashed_mid_run(runs, runs.scratch / "a.pid") as (run_id, pid):

@@ -198,7 +198,8 @@ def test_a_wrongly_typed_task_field(ctx: ValidationContext, task: dict[str, Any]
 
 @pytest.mark.parametrize(("field", "value", "expected"), [
     ("retries", -1, "must not be negative"),
-    ("timeout", -5, "must not be negative"),
+    ("timeout", -5, "must be more than 0 seconds (leave it out for no limit)"),
+    ("timeout", 0, "must be more than 0 seconds (leave it out for no limit)"),
     ("memory_mb", 0, "must be at least 1"),
 ])
 def test_an_out_of_range_task_field(ctx: ValidationContext, field: str, value: int,

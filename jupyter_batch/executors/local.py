@@ -32,6 +32,24 @@ def _kill_group(pgid: int, sig: int) -> None:
         os.killpg(pgid, sig)
 
 
+def end_leftovers(pid_files: list[Path], marker: str) -> list[int]:
+    """SIGKILL the process groups named in ``pid_files`` that are still alive *and*
+    still carry ``marker`` (e.g. ``BATCH_RUN_ID=7``) in their environment — a reused pid
+    belongs to someone else and is left alone. Returns the groups ended."""
+    ended = []
+    needle = marker.encode() + b"\0"
+    for pid_file in pid_files:
+        try:
+            pid = int(pid_file.read_text())
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+        except (OSError, ValueError):
+            continue
+        if needle in environ:
+            _kill_group(pid, signal.SIGKILL)
+            ended.append(pid)
+    return ended
+
+
 class GroupExecution:
     """One running process group: ``wait`` enforces the timeout, ``kill`` ends it."""
 
@@ -40,6 +58,7 @@ class GroupExecution:
         self._grace = grace
         self._ended_by: str | None = None
         self._lock = threading.Lock()
+        self._kill_timer: threading.Timer | None = None
 
     @property
     def pid(self) -> int:
@@ -55,9 +74,9 @@ class GroupExecution:
                 return
             self._ended_by = reason
         _kill_group(self.pid, signal.SIGTERM)
-        timer = threading.Timer(self._grace, _kill_group, (self.pid, signal.SIGKILL))
-        timer.daemon = True
-        timer.start()
+        self._kill_timer = threading.Timer(self._grace, _kill_group, (self.pid, signal.SIGKILL))
+        self._kill_timer.daemon = True
+        self._kill_timer.start()
 
     def kill(self, reason: str = "stopped") -> None:
         """End the process group (from any thread); ``wait`` then returns."""
@@ -72,6 +91,8 @@ class GroupExecution:
             self._terminate(f"timed out after {timeout:g} s")
             code = self._wait_exit(None)
         _kill_group(self.pid, signal.SIGKILL)
+        if self._kill_timer is not None:  # the group is gone: never signal a reused pid
+            self._kill_timer.cancel()
         return ProcessResult(exit_code=code, ended_by=self._ended_by, timed_out=timed_out)
 
 

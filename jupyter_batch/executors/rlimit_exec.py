@@ -15,7 +15,10 @@ def main() -> None:
     memory, cpu = int(sys.argv[1]), int(sys.argv[2])
     argv = sys.argv[4:]
     if memory:
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        # RLIMIT_DATA (heap and private mappings, Linux >= 4.7) caps what a program
+        # allocates; RLIMIT_AS would also count reserved address space, which stops a
+        # JVM from even starting under a modest cap
+        resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
     if cpu:
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     try:

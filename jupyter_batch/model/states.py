@@ -56,7 +56,7 @@ TASK_TRANSITIONS: dict[TaskState, frozenset[TaskState]] = {
     _T.WAITING: frozenset({_T.QUEUED, _T.SUCCESS, _T.FAILED, _T.UPSTREAM_FAILED, _T.CANCELLED}),
     _T.QUEUED: frozenset({_T.RUNNING, _T.CANCELLED, _T.FAILED}),
     _T.RUNNING: frozenset({_T.SUCCESS, _T.FAILED, _T.RETRYING, _T.CANCELLED}),
-    _T.RETRYING: frozenset({_T.QUEUED, _T.CANCELLED}),
+    _T.RETRYING: frozenset({_T.QUEUED, _T.CANCELLED, _T.FAILED}),
     _T.SUCCESS: frozenset({_T.PENDING}),
     _T.FAILED: frozenset({_T.PENDING}),
     _T.SKIPPED: frozenset({_T.PENDING}),

@@ -125,9 +125,11 @@ class RunRepo:
     # --- the one writer of states ----------------------------------------------------
 
     def interrupt(self, run_id: int, message: str) -> None:
-        """Mark a run whose driving process died: unfinished tasks failed, run interrupted."""
+        """Mark a run whose driving process died: tasks that had started (or were about
+        to) failed, tasks still pending stay pending, the run interrupted."""
         now = datetime.now(timezone.utc)
-        unfinished = [s.value for s in TaskState if not s.finished]
+        unfinished = [s.value for s in TaskState
+                      if not s.finished and s != TaskState.PENDING]
         with self._engine.begin() as conn:
             conn.execute(update(att_t).where(
                 att_t.c.task_run_id.in_(select(tr_t.c.id).where(tr_t.c.run_id == run_id)),

@@ -174,7 +174,7 @@ def execute(job: dict[str, Any], km: Any = None) -> int:
 def _limit(pid: int, memory_mb: int | None, cpu_seconds: int | None) -> None:
     if memory_mb:
         size = memory_mb * 1024 * 1024
-        resource.prlimit(pid, resource.RLIMIT_AS, (size, size))
+        resource.prlimit(pid, resource.RLIMIT_DATA, (size, size))
     if cpu_seconds:
         resource.prlimit(pid, resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import networkx as nx
 
 from .errors import CycleError
+from .model.workflow import Workflow
 
 Edge = tuple[str, str]
 
@@ -148,3 +150,16 @@ def count_crossings(points: dict[str, Point], edges: Iterable[Edge]) -> int:
 def ancestors(g: nx.DiGraph, node: str) -> set[str]:
     """Every node above ``node`` in ``g`` (not ``node`` itself)."""
     return nx.ancestors(g, node)
+
+
+def workflow_layout(wf: Workflow) -> dict[str, Any]:
+    """A workflow as the widget and the side panel draw it: nodes (id, kind, type, x, y)
+    and relations, positioned by ``layout``."""
+    points = layout(wf.node_ids, wf.edges)
+    nodes = [{"id": r.id, "kind": "reference", "type": "reference", "workflow": r.workflow,
+              "x": points[r.id].x, "y": points[r.id].y} for r in wf.references]
+    nodes += [{"id": t.id, "kind": "task", "type": t.type, "x": points[t.id].x,
+               "y": points[t.id].y} for t in wf.tasks]
+    edges = [{"from": r.upstream, "to": r.downstream, "rerun": r.crosses_on_rerun}
+             for r in wf.relations]
+    return {"name": wf.name, "nodes": nodes, "edges": edges}

@@ -18,6 +18,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .dag import workflow_layout
 from .engine import Engine, Pool, RunFolders, RunPlan
 from .errors import Conflict, InvalidInput, InvalidWorkflow, NotFound, Problem
 from .executors.local import LocalExecutor, end_leftovers
@@ -219,6 +220,41 @@ class BatchService:
     def offline(self, name: str) -> WorkflowInfo:
         return self.store.workflows.offline(name)
 
+    def delete_workflow(self, name: str) -> None:
+        """Delete a workflow, its draft and its versions (its runs stay in the history).
+        Refused while it is published: take it offline first."""
+        self.store.workflows.delete(name)
+
+    def layout(self, name: str, version: int | None = None) -> dict[str, Any]:
+        """Where to draw each node of the draft (or a version): computed once here so
+        the widget and the side panel draw the same picture."""
+        wf = self.export_workflow(name, version)
+        return workflow_layout(wf)
+
+    def backfill(self, name: str, start: str | date, end: str | date,
+                 params: dict[str, Any] | None = None) -> list[int]:
+        """Run the published workflow once per logical date from ``start`` to ``end``
+        (inclusive), oldest first, one after the other."""
+        first = parse_logical_date(str(start))
+        last = parse_logical_date(str(end))
+        if last < first:
+            raise InvalidInput(f"backfill end {last} is before its start {first}")
+        days = (last - first).days + 1
+        if days > 3660:
+            raise InvalidInput(f"a backfill of {days} days is too long (at most 3660)")
+        version = self._published(name)
+        plans = [self._create_run(version.definition, version.version,
+                                  first.fromordinal(first.toordinal() + offset), "backfill",
+                                  params) for offset in range(days)]
+
+        def drive_in_order() -> None:
+            for plan in plans:
+                self._start(plan)
+                self.wait_run(plan.run_id)
+
+        threading.Thread(target=drive_in_order, name=f"batch-backfill-{name}").start()
+        return [plan.run_id for plan in plans]
+
     # --- runs ------------------------------------------------------------------------
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
@@ -303,6 +339,14 @@ class BatchService:
 
     def _new_run(self, wf: Workflow, version: int | None, day: str | date | None,
                  trigger: str, params: dict[str, Any] | None, cycle: str | None = None) -> int:
+        plan = self._create_run(wf, version, day, trigger, params, cycle)
+        self._start(plan)
+        return plan.run_id
+
+    def _create_run(self, wf: Workflow, version: int | None, day: str | date | None,
+                    trigger: str, params: dict[str, Any] | None,
+                    cycle: str | None = None) -> RunPlan:
+        """A new queued run stored with every task pending, and the plan to drive it."""
         logical_date = self._logical_date(day)
         params = dict(params or {})
         for name in params:
@@ -311,10 +355,9 @@ class BatchService:
         run_id = self.store.runs.create(workflow=wf, version=version, logical_date=logical_date,
                                         trigger=trigger, params=params, owner=this_process(),
                                         cycle=cycle)
-        self._start(RunPlan(run_id=run_id, workflow=wf, logical_date=logical_date,
-                            trigger=trigger, params=params, selected=set(wf.node_ids),
-                            states={n: TaskState.PENDING for n in wf.node_ids}))
-        return run_id
+        return RunPlan(run_id=run_id, workflow=wf, logical_date=logical_date, trigger=trigger,
+                       params=params, selected=set(wf.node_ids),
+                       states={n: TaskState.PENDING for n in wf.node_ids})
 
     def prerun(self, workflow: str | Any, day: str | date | None = None,
                params: dict[str, Any] | None = None) -> int:
@@ -333,12 +376,16 @@ class BatchService:
     def trigger(self, name: str, day: str | date | None = None,
                 params: dict[str, Any] | None = None) -> int:
         """Run the latest published version of ``name`` now, for a logical date."""
+        version = self._published(name)
+        return self._new_run(version.definition, version.version, day, "manual", params)
+
+    def _published(self, name: str) -> WorkflowVersion:
+        """The version that runs: the latest published one of a published workflow."""
         info = self.store.workflows.get(name)
         if info.state != "published":
             raise Conflict(f"workflow {name!r} is {info.state}; publish it first "
                            "(or pre-run the draft)")
-        version = self.store.workflows.version(name)
-        return self._new_run(version.definition, version.version, day, "manual", params)
+        return self.store.workflows.version(name)
 
     def get_run(self, run_id: int) -> Run:
         return self.store.runs.get(run_id)

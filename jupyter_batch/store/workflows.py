@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import Connection, Engine, Row, insert, select, update
+from sqlalchemy import Connection, Engine, Row, delete, insert, select, update
 
 from ..errors import Conflict, NotFound
 from ..model.records import PublishResult, WorkflowInfo, WorkflowVersion
@@ -105,6 +105,16 @@ class WorkflowRepo:
         return PublishResult(WorkflowVersion(name=name, version=number, definition=pinned,
                                              published_at=now, author=author, message=message),
                              created=True)
+
+    def delete(self, name: str) -> None:
+        """Delete a workflow and its versions; a published one must go offline first."""
+        with self._engine.begin() as conn:
+            row = self._row(conn, name)
+            if row.state == PUBLISHED:
+                raise Conflict(f"workflow {name!r} is published; take it offline before "
+                               "deleting it")
+            conn.execute(delete(wv).where(wv.c.workflow_id == row.id))
+            conn.execute(delete(wf_table).where(wf_table.c.id == row.id))
 
     def offline(self, name: str) -> WorkflowInfo:
         """Take a published workflow out of scheduling (its versions and runs stay)."""

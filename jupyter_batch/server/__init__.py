@@ -1,0 +1,1 @@
+"""The Jupyter server extension: the service inside Jupyter, over a REST API."""

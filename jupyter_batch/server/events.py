@@ -1,0 +1,46 @@
+"""Run and task state changes, emitted through Jupyter's own event system.
+
+Changes arrive on engine threads; they are handed to the server's event loop, which
+emits them with ``jupyter_events`` under the schema in ``state_change.schema.json``, so
+a client subscribed to ``/api/events/subscribe`` follows runs without polling.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tornado.ioloop import IOLoop
+
+from ..model.changes import Change, TaskChange
+
+SCHEMA_PATH = Path(__file__).with_name("state_change.schema.json")
+SCHEMA_ID = "https://events.jupyter-batch.org/state_change/v1"
+
+
+def event_data(change: Change) -> dict[str, Any]:
+    """The event a change becomes (what the schema describes)."""
+    data: dict[str, Any] = {"kind": "run", "run_id": change.run_id, "state": change.state.value,
+                            "at": change.at.isoformat(), "message": change.message}
+    if isinstance(change, TaskChange):
+        data.update(kind="task", task_id=change.task_id, attempt=change.attempt,
+                    exit_code=change.exit_code)
+    return data
+
+
+class EventBridge:
+    def __init__(self, event_logger: Any, service: Any) -> None:
+        self._logger = event_logger
+        self._logger.register_event_schema(SCHEMA_PATH)
+        self._loop = IOLoop.current()
+        self._unsubscribe = service.subscribe(self._on_change)
+
+    def _on_change(self, change: Change) -> None:
+        data = event_data(change)
+        self._loop.add_callback(self._emit, data)  # thread-safe hand-off to the loop
+
+    def _emit(self, data: dict[str, Any]) -> None:
+        self._logger.emit(schema_id=SCHEMA_ID, data=data)
+
+    def close(self) -> None:
+        self._unsubscribe()

@@ -1,0 +1,409 @@
+"""REST handlers: parse, call one service method off the event loop, write JSON.
+
+Errors are mapped once, in ``BatchHandler.write_error``: InvalidInput → 400 (with every
+validation problem), NotFound → 404, Conflict → 409, a corrupted blob → 500 with its
+message; anything else is a logged 500 that leaks no traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import functools
+import json
+from collections.abc import Callable
+from dataclasses import asdict, is_dataclass
+from datetime import datetime
+from enum import Enum
+from http import HTTPStatus
+from typing import Any
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler
+from tornado import web
+
+from ..errors import BatchError, Conflict, CorruptBlob, InvalidInput, InvalidWorkflow, NotFound
+from ..service import BatchService
+from .openapi import openapi_document
+
+AUTH_RESOURCE = "batch"
+
+_STATUS = ((InvalidInput, 400), (NotFound, 404), (Conflict, 409), (CorruptBlob, 500))
+
+
+def status_of(error: BatchError) -> int:
+    for kind, status in _STATUS:
+        if isinstance(error, kind):
+            return status
+    return 500
+
+
+def to_json(value: Any) -> Any:
+    """Records (dataclasses), enums and times as JSON values."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if is_dataclass(value) and not isinstance(value, type):
+        return {k: to_json(getattr(value, k)) for k in asdict(value)}
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [to_json(v) for v in value]
+    return value
+
+
+class BatchHandler(APIHandler):
+    """Base of every handler: authenticated, authorized on the ``batch`` resource."""
+
+    auth_resource = AUTH_RESOURCE
+
+    @property
+    def service(self) -> BatchService:
+        return self.settings["batch_service"]
+
+    async def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run a (blocking) service call on a thread: the event loop never waits."""
+        return await asyncio.get_running_loop().run_in_executor(
+            None, functools.partial(fn, *args, **kwargs))
+
+    def body(self) -> dict[str, Any]:
+        """The JSON object sent, or {} for an empty body; 400 for anything else."""
+        if not self.request.body:
+            return {}
+        try:
+            data = json.loads(self.request.body)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"the request body is not valid JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise InvalidInput("the request body must be a JSON object")
+        return data
+
+    def int_arg(self, name: str, default: int | None = None) -> int | None:
+        raw = self.get_query_argument(name, None)
+        if raw is None:
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            raise InvalidInput(f"query parameter {name!r} must be a whole number, "
+                               f"not {raw!r}") from None
+
+    def reply(self, value: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(to_json(value)))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        error = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(error, BatchError):
+            status_code = status_of(error)
+            reply: dict[str, Any] = {"message": str(error), "reason": error.reason}
+            if isinstance(error, InvalidWorkflow):
+                reply["problems"] = [{"where": p.where, "message": p.message}
+                                     for p in error.problems]
+        elif isinstance(error, web.HTTPError):
+            reply = {"message": error.log_message or HTTPStatus(status_code).phrase,
+                     "reason": error.reason}
+        else:
+            status_code = 500
+            reply = {"message": "internal error (see the server log)", "reason": "internal"}
+        self.set_status(status_code)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(reply))
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        if isinstance(value, BatchError) and not isinstance(value, CorruptBlob):
+            return  # an expected answer (400/404/409), not a server fault
+        super().log_exception(typ, value, tb)
+
+
+def _opt_int(handler: BatchHandler, name: str) -> int | None:
+    return handler.int_arg(name)
+
+
+# --- workflows ------------------------------------------------------------------------
+
+def _workflow_info(info: Any) -> dict[str, Any]:
+    return {"name": info.name, "state": info.state, "description": info.description,
+            "latest_version": info.latest_version, "draft_changed": info.draft_changed,
+            "updated_at": info.updated_at, "draft": info.draft.to_dict()}
+
+
+class WorkflowsHandler(BatchHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        items = await self.call(self.service.list_workflows)
+        self.reply({"workflows": [_workflow_info(i) for i in items]})
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        info = await self.call(self.service.save_workflow, self.body())
+        self.reply(_workflow_info(info), 201)
+
+
+class WorkflowValidateHandler(BatchHandler):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        wf, problems = await self.call(self.service.validate, self.body())
+        self.reply({"valid": not problems, "name": wf.name,
+                    "problems": [{"where": p.where, "message": p.message} for p in problems]})
+
+
+class WorkflowHandler(BatchHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, name: str) -> None:
+        self.reply(_workflow_info(await self.call(self.service.get_workflow, name)))
+
+    @web.authenticated
+    @authorized
+    async def put(self, name: str) -> None:
+        document = self.body()
+        if document.get("name", name) != name:
+            raise InvalidInput(f"the workflow in the body is named {document.get('name')!r}, "
+                               f"not {name!r}")
+        info = await self.call(self.service.save_workflow, {**document, "name": name})
+        self.reply(_workflow_info(info))
+
+    @web.authenticated
+    @authorized
+    async def delete(self, name: str) -> None:
+        await self.call(self.service.delete_workflow, name)
+        self.set_status(204)
+        self.finish()
+
+
+class WorkflowActionHandler(BatchHandler):
+    """POST /workflows/NAME/(prerun|publish|offline|runs|backfill)."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, name: str, action: str) -> None:
+        body = self.body()
+        service = self.service
+        params = body.get("params")
+        if params is not None and not isinstance(params, dict):
+            raise InvalidInput("'params' must be an object")
+        if action == "prerun":
+            run_id = await self.call(service.prerun, name, body.get("date"), params)
+            self.reply({"run_id": run_id}, 202)
+        elif action == "runs":
+            run_id = await self.call(service.trigger, name, body.get("date"), params)
+            self.reply({"run_id": run_id}, 202)
+        elif action == "backfill":
+            if "start" not in body or "end" not in body:
+                raise InvalidInput("a backfill needs 'start' and 'end' dates")
+            run_ids = await self.call(service.backfill, name, body["start"], body["end"],
+                                      params)
+            self.reply({"run_ids": run_ids}, 202)
+        elif action == "publish":
+            result = await self.call(service.publish, name, str(body.get("message", "")),
+                                     self.current_user.username)
+            self.reply({"name": name, "version": result.version.version,
+                        "created": result.created,
+                        "definition": result.version.definition.to_dict()})
+        else:  # offline
+            self.reply(_workflow_info(await self.call(service.offline, name)))
+
+
+class WorkflowVersionsHandler(BatchHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, name: str, version: str | None = None) -> None:
+        if version is None:
+            versions = await self.call(self.service.workflow_versions, name)
+            self.reply({"versions": [{"version": v.version, "author": v.author,
+                                      "message": v.message, "published_at": v.published_at}
+                                     for v in versions]})
+            return
+        v = await self.call(self.service.workflow_version, name, int(version))
+        self.reply({"name": name, "version": v.version, "author": v.author,
+                    "message": v.message, "published_at": v.published_at,
+                    "definition": v.definition.to_dict()})
+
+
+class LayoutHandler(BatchHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, name: str) -> None:
+        self.reply(await self.call(self.service.layout, name, _opt_int(self, "version")))
+
+
+# --- runs -----------------------------------------------------------------------------
+
+def run_json(run: Any) -> dict[str, Any]:
+    data = {"id": run.id, "workflow": run.workflow, "workflow_version": run.workflow_version,
+            "logical_date": run.logical_date, "trigger": run.trigger, "state": run.state,
+            "message": run.message, "params": run.params, "created_at": run.created_at,
+            "started_at": run.started_at, "ended_at": run.ended_at}
+    if run.tasks:
+        data["tasks"] = [{"id": t.task_id, "state": t.state, "attempt": t.attempt,
+                          "exit_code": t.exit_code, "message": t.message, "outputs": t.outputs,
+                          "started_at": t.started_at, "ended_at": t.ended_at}
+                         for t in run.tasks]
+    return data
+
+
+class RunsHandler(BatchHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        runs, total = await self.call(
+            self.service.list_runs, self.get_query_argument("workflow", None),
+            self.get_query_arguments("state"), self.int_arg("limit", 50) or 50,
+            self.int_arg("offset", 0) or 0)
+        self.reply({"total": total, "runs": [run_json(r) for r in runs]})
+
+
+class RunHandler(BatchHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        self.reply(run_json(await self.call(self.service.get_run, int(run_id))))
+
+
+class RunActionHandler(BatchHandler):
+    """POST /runs/ID/(stop|rerun|recover)."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, run_id: str, action: str) -> None:
+        body = self.body()
+        service, rid = self.service, int(run_id)
+        if action == "stop":
+            engine_has_it = rid in service.engine.active_runs()
+            if not engine_has_it:
+                await self.call(service.stop_run, rid)  # raises the precise Conflict
+            service.engine.stop(rid)
+            self.reply({"run_id": rid, "stopping": True}, 202)
+            return
+        preview = bool(body.get("preview", False))
+        if action == "rerun":
+            if not isinstance(body.get("task"), str):
+                raise InvalidInput("a rerun needs 'task': the id of the task to run again")
+            plan = await self.call(service.rerun, rid, body["task"],
+                                   bool(body.get("downstream", False)), preview)
+        else:
+            plan = await self.call(service.recover, rid, preview)
+        self.reply({"run_id": plan.run_id, "tasks": plan.tasks, "started": plan.started},
+                   202 if plan.started else 200)
+
+
+class AttemptsHandler(BatchHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, run_id: str, task: str) -> None:
+        attempts = await self.call(self.service.task_attempts, int(run_id), task)
+        self.reply({"attempts": attempts})
+
+
+class LogHandler(BatchHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, run_id: str, task: str) -> None:
+        chunk = await self.call(self.service.read_log, int(run_id), task,
+                                _opt_int(self, "attempt"), self.int_arg("offset", 0) or 0)
+        self.reply(chunk)
+
+
+class OutputHandler(BatchHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, run_id: str, task: str) -> None:
+        fmt = self.get_query_argument("format", "ipynb")
+        if fmt not in ("ipynb", "html"):
+            raise InvalidInput(f"format must be ipynb or html, not {fmt!r}")
+        attempt, text = await self.call(self.service.notebook_output, int(run_id), task,
+                                        _opt_int(self, "attempt"), fmt == "html")
+        self.set_header("X-Batch-Attempt", str(attempt))
+        self.set_header("Content-Type", "text/html; charset=utf-8" if fmt == "html"
+                        else "application/x-ipynb+json")
+        self.finish(text)
+
+
+# --- resources ------------------------------------------------------------------------
+
+class ResourcesHandler(BatchHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.reply({"resources": await self.call(self.service.list_resources)})
+
+
+class ResourceHandler(BatchHandler):
+    """GET the versions of a resource; POST a new version:
+    ``{"content": text}`` or ``{"content_base64": ...}``, with ``message``."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, name: str) -> None:
+        self.reply({"versions": await self.call(self.service.resource_versions, name)})
+
+    @web.authenticated
+    @authorized
+    async def post(self, name: str) -> None:
+        body = self.body()
+        if isinstance(body.get("content"), str):
+            content = body["content"].encode("utf-8")
+        elif isinstance(body.get("content_base64"), str):
+            try:
+                content = base64.b64decode(body["content_base64"], validate=True)
+            except ValueError:
+                raise InvalidInput("'content_base64' is not valid base64") from None
+        else:
+            raise InvalidInput("send the file as 'content' (text) or 'content_base64'")
+        added = await self.call(self.service.add_resource, name, content,
+                                str(body.get("message", "")), self.current_user.username)
+        self.reply({"version": added.version, "created": added.created},
+                   201 if added.created else 200)
+
+
+class ResourceVersionHandler(BatchHandler):
+    """The content of one version (raw bytes)."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, name: str, version: str) -> None:
+        _, content = await self.call(self.service.read_resource, f"{name}@{version}")
+        self.set_header("Content-Type", "application/octet-stream")
+        self.finish(content)
+
+
+class ResourceDiffHandler(BatchHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, name: str) -> None:
+        old, new = self.int_arg("from"), self.int_arg("to")
+        if old is None or new is None:
+            raise InvalidInput("a diff needs the query parameters 'from' and 'to'")
+        self.reply({"diff": await self.call(self.service.diff_resource, name, old, new)})
+
+
+# --- warehouse ------------------------------------------------------------------------
+
+class WarehouseTablesHandler(BatchHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.reply({"tables": await self.call(self.service.warehouse_tables)})
+
+
+class WarehouseTableHandler(BatchHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, table: str) -> None:
+        self.reply(await self.call(self.service.warehouse_preview, table,
+                                   self.int_arg("limit", 20) or 20))
+
+
+class OpenAPIHandler(BatchHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.reply(openapi_document())

@@ -1,0 +1,58 @@
+"""The URL table, in one place: each route's OpenAPI path, its pattern and its handler."""
+
+from __future__ import annotations
+
+from . import handlers as h
+
+PREFIX = "/batch/api"
+_NAME = r"(?P<name>[A-Za-z0-9_.+@-]+)"
+_RUN = r"(?P<run_id>\d+)"
+_TASK = r"(?P<task>[A-Za-z0-9_-]+)"
+
+#: (OpenAPI path, tornado pattern, handler); patterns use named groups
+ROUTES: list[tuple[str, str, type[h.BatchHandler]]] = [
+    ("/workflows", "/workflows", h.WorkflowsHandler),
+    ("/workflows/validate", "/workflows/validate", h.WorkflowValidateHandler),
+    ("/workflows/{name}", f"/workflows/{_NAME}", h.WorkflowHandler),
+    ("/workflows/{name}/versions", f"/workflows/{_NAME}/versions", h.WorkflowVersionsHandler),
+    ("/workflows/{name}/versions/{version}",
+     f"/workflows/{_NAME}/versions/(?P<version>\\d+)", h.WorkflowVersionsHandler),
+    ("/workflows/{name}/layout", f"/workflows/{_NAME}/layout", h.LayoutHandler),
+    ("/workflows/{name}/{action}",
+     f"/workflows/{_NAME}/(?P<action>prerun|publish|offline|runs|backfill)",
+     h.WorkflowActionHandler),
+    ("/runs", "/runs", h.RunsHandler),
+    ("/runs/{run_id}", f"/runs/{_RUN}", h.RunHandler),
+    ("/runs/{run_id}/{action}", f"/runs/{_RUN}/(?P<action>stop|rerun|recover)",
+     h.RunActionHandler),
+    ("/runs/{run_id}/tasks/{task}/attempts", f"/runs/{_RUN}/tasks/{_TASK}/attempts",
+     h.AttemptsHandler),
+    ("/runs/{run_id}/tasks/{task}/log", f"/runs/{_RUN}/tasks/{_TASK}/log", h.LogHandler),
+    ("/runs/{run_id}/tasks/{task}/output", f"/runs/{_RUN}/tasks/{_TASK}/output",
+     h.OutputHandler),
+    ("/resources", "/resources", h.ResourcesHandler),
+    ("/resources/{name}", f"/resources/{_NAME}", h.ResourceHandler),
+    ("/resources/{name}/versions/{version}", f"/resources/{_NAME}/versions/(?P<version>\\d+)",
+     h.ResourceVersionHandler),
+    ("/resources/{name}/diff", f"/resources/{_NAME}/diff", h.ResourceDiffHandler),
+    ("/warehouse/tables", "/warehouse/tables", h.WarehouseTablesHandler),
+    ("/warehouse/tables/{table}", "/warehouse/tables/(?P<table>[A-Za-z0-9_.]+)",
+     h.WarehouseTableHandler),
+    ("/openapi.json", "/openapi.json", h.OpenAPIHandler),
+]
+
+HTTP_METHODS = ("get", "post", "put", "delete", "patch")
+
+
+def url_table() -> list[tuple[str, type[h.BatchHandler]]]:
+    return [(PREFIX + pattern, handler) for _, pattern, handler in ROUTES]
+
+
+def route_methods() -> list[tuple[str, str]]:
+    """(OpenAPI path, method) of every route a handler serves."""
+    found = []
+    for path, _, handler in ROUTES:
+        for method in HTTP_METHODS:
+            if getattr(handler, method) is not getattr(h.BatchHandler, method):
+                found.append((path, method))
+    return found

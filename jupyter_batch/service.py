@@ -411,14 +411,19 @@ class BatchService:
             thread.join(timeout)
         return self.store.runs.get(run_id)
 
-    def stop_run(self, run_id: int) -> Run:
-        """Stop a run: running tasks are ended (their whole process tree), the rest
-        cancelled. The run must be driven by this process."""
+    def request_stop(self, run_id: int) -> None:
+        """Ask a run to stop and return at once: running tasks are ended (their whole
+        process tree), the rest cancelled. The run must be driven by this process."""
+        if self._engine is not None and self._engine.stop(run_id):
+            return
         run = self.store.runs.get(run_id)
         if run.state.finished:
             raise Conflict(f"run {run_id} has already ended ({run.state.value})")
-        if self._engine is None or not self._engine.stop(run_id):
-            raise Conflict(f"run {run_id} is driven by another process; stop it there")
+        raise Conflict(f"run {run_id} is driven by another process; stop it there")
+
+    def stop_run(self, run_id: int) -> Run:
+        """Stop a run and wait until it has ended."""
+        self.request_stop(run_id)
         return self.wait_run(run_id)
 
     def _rerun(self, run_id: int, choose: Callable[[Run], set[str]], forced: set[str],

@@ -277,10 +277,7 @@ class RunActionHandler(BatchHandler):
         body = self.body()
         service, rid = self.service, int(run_id)
         if action == "stop":
-            engine_has_it = rid in service.engine.active_runs()
-            if not engine_has_it:
-                await self.call(service.stop_run, rid)  # raises the precise Conflict
-            service.engine.stop(rid)
+            await self.call(service.request_stop, rid)
             self.reply({"run_id": rid, "stopping": True}, 202)
             return
         preview = bool(body.get("preview", False))

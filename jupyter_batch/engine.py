@@ -199,8 +199,6 @@ class AttemptPaths:
     log: Path
     outputs: Path
     notebook: Path
-    #: the process group id of the attempt, so a restart can end what a crash left
-    pid: Path
 
 
 @dataclass(frozen=True)
@@ -211,7 +209,7 @@ class RunFolders:
     root: Path
 
     def create(self) -> None:
-        for name in ("work", "logs", "outputs", "notebooks", "pids"):
+        for name in ("work", "logs", "outputs", "notebooks"):
             (self.root / name).mkdir(parents=True, exist_ok=True)
 
     def attempt(self, task: str, attempt: int) -> AttemptPaths:
@@ -219,8 +217,18 @@ class RunFolders:
         return AttemptPaths(workdir=self.root / "work" / stem,
                             log=self.root / "logs" / f"{stem}.log",
                             outputs=self.root / "outputs" / f"{stem}.txt",
-                            notebook=self.root / "notebooks" / f"{stem}.ipynb",
-                            pid=self.root / "pids" / stem)
+                            notebook=self.root / "notebooks" / f"{stem}.ipynb")
+
+    @property
+    def pids(self) -> Path:
+        """One line per attempt started, ``<task>.<attempt> <process group>``, so a
+        restart can end what a crashed driver left running (appending to one file per
+        run costs far less than creating a file per attempt)."""
+        return self.root / "pids.txt"
+
+    def record_pid(self, task: str, attempt: int, pid: int) -> None:
+        with open(self.pids, "a", encoding="utf-8") as f:
+            f.write(f"{task}.{attempt} {pid}\n")
 
 
 class _Driver:
@@ -515,7 +523,7 @@ class _Driver:
             # started outside the lock (a process start takes a while); a stop that came
             # in meanwhile is applied right after
             execution = self.engine.executor.start(spec)
-            paths.pid.write_text(str(execution.pid))
+            self.folders.record_pid(node, attempt, execution.pid)
             with self.lock:
                 self.running[node] = execution
                 stopped = self.stopping

@@ -505,6 +505,14 @@ class BatchService:
         body, _ = HTMLExporter().from_notebook_node(nbformat.reads(text, as_version=4))
         return chosen, body
 
+    def _recorded_pids(self, run_id: int) -> list[int]:
+        path = RunFolders(self.data_dir / "runs" / str(run_id)).pids
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return []
+        return [int(line.rsplit(" ", 1)[1]) for line in lines if line.rsplit(" ", 1)[-1].isdigit()]
+
     def mark_interrupted(self) -> list[int]:
         """Mark runs left in flight by a process that has died as interrupted (their
         unfinished tasks failed), so they can be recovered. Returns their ids."""
@@ -512,8 +520,7 @@ class BatchService:
         for run_id, owner in self.store.runs.in_flight():
             if owner == this_process() or _owner_alive(owner):
                 continue
-            pids = RunFolders(self.data_dir / "runs" / str(run_id)).root / "pids"
-            end_leftovers(sorted(pids.glob("*")), f"BATCH_RUN_ID={run_id}")
+            end_leftovers(self._recorded_pids(run_id), f"BATCH_RUN_ID={run_id}")
             self.store.runs.interrupt(run_id, f"interrupted: the process driving it ({owner}) "
                                               "ended; recover it to go on")
             marked.append(run_id)

@@ -32,15 +32,14 @@ def _kill_group(pgid: int, sig: int) -> None:
         os.killpg(pgid, sig)
 
 
-def end_leftovers(pid_files: list[Path], marker: str) -> list[int]:
-    """SIGKILL the process groups named in ``pid_files`` that are still alive *and*
-    still carry ``marker`` (e.g. ``BATCH_RUN_ID=7``) in their environment — a reused pid
-    belongs to someone else and is left alone. Returns the groups ended."""
+def end_leftovers(pids: list[int], marker: str) -> list[int]:
+    """SIGKILL the process groups ``pids`` that are still alive *and* still carry
+    ``marker`` (e.g. ``BATCH_RUN_ID=7``) in their environment — a reused pid belongs to
+    someone else and is left alone. Returns the groups ended."""
     ended = []
     needle = marker.encode() + b"\0"
-    for pid_file in pid_files:
+    for pid in pids:
         try:
-            pid = int(pid_file.read_text())
             environ = Path(f"/proc/{pid}/environ").read_bytes()
         except (OSError, ValueError):
             continue

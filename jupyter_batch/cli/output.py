@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict, is_dataclass
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 
@@ -26,7 +27,7 @@ def _plain(value: Any) -> Any:
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
-    if hasattr(value, "value") and type(value).__module__.endswith("states"):
+    if isinstance(value, Enum):
         return value.value
     return value
 

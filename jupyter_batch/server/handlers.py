@@ -120,10 +120,6 @@ class BatchHandler(APIHandler):
         super().log_exception(typ, value, tb)
 
 
-def _opt_int(handler: BatchHandler, name: str) -> int | None:
-    return handler.int_arg(name)
-
-
 # --- workflows ------------------------------------------------------------------------
 
 def _workflow_info(info: Any) -> dict[str, Any]:
@@ -232,7 +228,7 @@ class LayoutHandler(BatchHandler):
     @web.authenticated
     @authorized
     async def get(self, name: str) -> None:
-        self.reply(await self.call(self.service.layout, name, _opt_int(self, "version")))
+        self.reply(await self.call(self.service.layout, name, self.int_arg("version")))
 
 
 # --- runs -----------------------------------------------------------------------------
@@ -305,7 +301,7 @@ class LogHandler(BatchHandler):
     @authorized
     async def get(self, run_id: str, task: str) -> None:
         chunk = await self.call(self.service.read_log, int(run_id), task,
-                                _opt_int(self, "attempt"), self.int_arg("offset", 0) or 0)
+                                self.int_arg("attempt"), self.int_arg("offset", 0) or 0)
         self.reply(chunk)
 
 
@@ -317,7 +313,7 @@ class OutputHandler(BatchHandler):
         if fmt not in ("ipynb", "html"):
             raise InvalidInput(f"format must be ipynb or html, not {fmt!r}")
         attempt, text = await self.call(self.service.notebook_output, int(run_id), task,
-                                        _opt_int(self, "attempt"), fmt == "html")
+                                        self.int_arg("attempt"), fmt == "html")
         self.set_header("X-Batch-Attempt", str(attempt))
         self.set_header("Content-Type", "text/html; charset=utf-8" if fmt == "html"
                         else "application/x-ipynb+json")

@@ -212,23 +212,24 @@ class RunFolders:
         for name in ("work", "logs", "outputs", "notebooks"):
             (self.root / name).mkdir(parents=True, exist_ok=True)
 
+    def open_pids(self) -> int:
+        """The pids file, opened once per drive: an O_APPEND write of one line is atomic
+        and costs far less than opening a file per attempt."""
+        return os.open(self.pids, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+
     def attempt(self, task: str, attempt: int) -> AttemptPaths:
         stem = f"{task}.{attempt}"
-        return AttemptPaths(workdir=self.root / "work" / stem,
-                            log=self.root / "logs" / f"{stem}.log",
-                            outputs=self.root / "outputs" / f"{stem}.txt",
-                            notebook=self.root / "notebooks" / f"{stem}.ipynb")
+        root = str(self.root)  # string joins: pathlib parsing is a measurable cost per task
+        return AttemptPaths(workdir=Path(f"{root}/work/{stem}"),
+                            log=Path(f"{root}/logs/{stem}.log"),
+                            outputs=Path(f"{root}/outputs/{stem}.txt"),
+                            notebook=Path(f"{root}/notebooks/{stem}.ipynb"))
 
     @property
     def pids(self) -> Path:
         """One line per attempt started, ``<task>.<attempt> <process group>``, so a
-        restart can end what a crashed driver left running (appending to one file per
-        run costs far less than creating a file per attempt)."""
+        restart can end what a crashed driver left running."""
         return self.root / "pids.txt"
-
-    def record_pid(self, task: str, attempt: int, pid: int) -> None:
-        with open(self.pids, "a", encoding="utf-8") as f:
-            f.write(f"{task}.{attempt} {pid}\n")
 
 
 class _Driver:
@@ -273,6 +274,7 @@ class _Driver:
         self.lock = threading.Lock()  # guards `running` and `stopping` against workers
         self._graph: Any = None  # built only when some task published outputs
         self.folders = RunFolders(engine.run_root / str(plan.run_id))
+        self.pids_fd = -1
 
     # --- state changes ---------------------------------------------------------------
 
@@ -299,6 +301,7 @@ class _Driver:
         try:
             self._run_changed(RunState.RUNNING)
             self.folders.create()
+            self.pids_fd = self.folders.open_pids()
             self._begin()
             self._start_ready()
             while self.unfinished or self.running:
@@ -318,6 +321,8 @@ class _Driver:
             return final
         finally:
             self.engine.slots.unwatch(self.events)
+            if self.pids_fd >= 0:
+                os.close(self.pids_fd)
 
     def _begin(self) -> None:
         selected = [n for n in self.order if n in self.plan.selected]
@@ -498,9 +503,11 @@ class _Driver:
         log_path, outputs_file, workdir = paths.log, paths.outputs, paths.workdir
         started = time.monotonic()
         try:
-            if workdir.exists():  # left by a driver that died before recording the attempt
+            try:
+                workdir.mkdir()
+            except FileExistsError:  # left by a driver that died before recording it
                 workdir.rename(workdir.with_name(f"{workdir.name}.crashed-{time.time_ns()}"))
-            workdir.mkdir()
+                workdir.mkdir()
             refs = ([task.resource] if task.resource else []) + list(task.files or [])
             placed = materialise(refs, self.engine.fetch, workdir) if refs else {}
             env = task_environment(builtins, params)
@@ -523,7 +530,7 @@ class _Driver:
             # started outside the lock (a process start takes a while); a stop that came
             # in meanwhile is applied right after
             execution = self.engine.executor.start(spec)
-            self.folders.record_pid(node, attempt, execution.pid)
+            os.write(self.pids_fd, f"{node}.{attempt} {execution.pid}\n".encode())
             with self.lock:
                 self.running[node] = execution
                 stopped = self.stopping
@@ -602,7 +609,8 @@ def _append(path: Path, text: str) -> None:
 def _read_outputs(path: Path) -> dict[str, str]:
     """``key=value`` lines a task appended to ``$BATCH_OUTPUT``; the last value wins."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
     except FileNotFoundError:
         return {}
     outputs = {}

@@ -219,6 +219,9 @@ class LocalExecutor:
     def __init__(self, grace: float = 3.0, warm_pool_size: int = 2) -> None:
         self.grace = grace
         self.warm_pool_size = warm_pool_size
+        # Tasks inherit the environment this executor was created in. Reading
+        # os.environ re-encodes every variable (~0.5 ms a task); a plain copy does not.
+        self._base_env = dict(os.environ)
         self._servers: dict[str, ForkServerClient] = {}
         self._lock = threading.Lock()
         # opened once: opening /dev/null for every task is a measurable cost
@@ -246,7 +249,7 @@ class LocalExecutor:
         if limits.memory_mb or limits.cpu_seconds:
             argv = [sys.executable, "-S", _LAUNCHER, str((limits.memory_mb or 0) * 1024 * 1024),
                     str(limits.cpu_seconds or 0), "--", *argv]
-        env = {**os.environ, **spec.env}
+        env = {**self._base_env, **spec.env}
         log = os.open(spec.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         try:
             if spec.log_header:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, Table, bindparam, func, insert, select, update
@@ -122,6 +123,24 @@ class RunRepo:
         with self._engine.connect() as conn:
             return conn.execute(query).first() is not None
 
+    def last_cycles(self) -> dict[str, str]:
+        """The newest cycle the scheduler has started, per workflow (the scheduler's only
+        memory: cycles share one ISO-8601 UTC form, so the string maximum is the newest)."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(runs_t.c.workflow, func.max(runs_t.c.cycle))
+                                .where(runs_t.c.trigger == "schedule",
+                                       runs_t.c.cycle.is_not(None))
+                                .group_by(runs_t.c.workflow)).all()
+        return {workflow: cycle for workflow, cycle in rows}
+
+    def count_active(self, workflow: str, trigger: str) -> int:
+        """How many runs of ``workflow`` made by ``trigger`` are queued or running."""
+        with self._engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(runs_t).where(
+                runs_t.c.workflow == workflow, runs_t.c.trigger == trigger,
+                runs_t.c.state.in_([RunState.QUEUED.value, RunState.RUNNING.value]))
+            ).scalar() or 0)
+
     # --- the one writer of states ----------------------------------------------------
 
     def interrupt(self, run_id: int, message: str) -> None:
@@ -230,16 +249,22 @@ def _run_values(c: RunChange) -> dict[str, Any]:
     return values
 
 
+@cache
+def _update_statement(table: Table, columns: tuple[str, ...]) -> Any:
+    """The UPDATE for rows with these keys (``_``-prefixed ones select the row), built
+    once: a handful of shapes recur for every state change."""
+    keys = [c for c in columns if c.startswith("_")]
+    # a bind parameter may not share a column's name in an UPDATE's SET clause
+    return update(table).where(*[table.c[k[1:]] == bindparam(k) for k in keys]).values(
+        {c: bindparam(f"set_{c}") for c in columns if not c.startswith("_")})
+
+
 def _write_alike(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """UPDATE rows keyed by their ``_``-prefixed keys, one executemany per column set."""
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault(tuple(sorted(row)), []).append(row)
     for columns, group in groups.items():
-        # a bind parameter may not share a column's name in an UPDATE's SET clause
-        keys = [c for c in columns if c.startswith("_")]
-        sets = [c for c in columns if not c.startswith("_")]
-        stmt = update(table).where(*[table.c[k[1:]] == bindparam(k) for k in keys]).values(
-            {c: bindparam(f"set_{c}") for c in sets})
-        conn.execute(stmt, [{k if k.startswith("_") else f"set_{k}": v for k, v in row.items()}
-                            for row in group])
+        conn.execute(_update_statement(table, columns),
+                     [{k if k.startswith("_") else f"set_{k}": v for k, v in row.items()}
+                      for row in group])

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, is_dataclass
 from datetime import datetime
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 
@@ -30,6 +31,15 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     return value
+
+
+def write_out(text: str, path: str | None, what: str = "") -> None:
+    """``text`` into the file ``path`` (saying so), or on standard output."""
+    if path:
+        Path(path).write_text(text, encoding="utf-8")
+        print(f"wrote {path}{f' ({what})' if what else ''}")
+    else:
+        sys.stdout.write(text)
 
 
 def emit_json(value: Any) -> None:

@@ -11,10 +11,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
-from .output import emit_json, table, when
+from .output import emit_json, table, when, write_out
 from .workflows import read_document
 
 _STATE_STYLE = {"success": "green", "failed": "red", "upstream_failed": "red",
@@ -175,11 +174,7 @@ def logs(args: argparse.Namespace) -> int:
 
 def output(args: argparse.Namespace) -> int:
     attempt, text = _service().notebook_output(args.run_id, args.task, args.attempt, args.html)
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-        print(f"wrote {args.output} (attempt {attempt})")
-    else:
-        sys.stdout.write(text)
+    write_out(text, args.output, f"attempt {attempt}")
     return 0
 
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
-from .output import emit_json, fail, table, when
+from .output import emit_json, fail, table, when, write_out
 
 
 def _service() -> Any:
@@ -149,12 +148,7 @@ def offline(args: argparse.Namespace) -> int:
 
 
 def export(args: argparse.Namespace) -> int:
-    text = _service().export_workflow(args.name, args.version).to_json()
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-        print(f"wrote {args.output}")
-    else:
-        sys.stdout.write(text)
+    write_out(_service().export_workflow(args.name, args.version).to_json(), args.output)
     return 0
 
 

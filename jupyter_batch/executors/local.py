@@ -205,6 +205,8 @@ class ForkServerClient:
             _kill_group(self._proc.pid, signal.SIGKILL)
             self._proc.wait()
         self._reader.join(timeout=5)
+        if self._proc.stdout is not None:
+            self._proc.stdout.close()
 
 
 class LocalExecutor:

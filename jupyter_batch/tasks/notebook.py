@@ -11,6 +11,7 @@ every task, so ``jupyter_batch.task.set_output`` works.
 from __future__ import annotations
 
 import json
+import keyword
 import re
 from dataclasses import replace
 
@@ -36,7 +37,7 @@ WARM_KERNELS = frozenset({"python3"})
 def parameter_name(name: str) -> str:
     """A Python identifier for a parameter name (``clean.rows`` → ``clean_rows``)."""
     ident = re.sub(r"\W", "_", name)
-    return ident if ident.isidentifier() else f"p_{ident}"
+    return ident if ident.isidentifier() and not keyword.iskeyword(ident) else f"p_{ident}"
 
 
 class NotebookTask(TaskType):

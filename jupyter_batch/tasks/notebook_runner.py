@@ -15,6 +15,7 @@ fails), ``parameters`` (injected the papermill way), ``kernel``; for warm worker
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -222,8 +223,34 @@ def _move_kernel(km: AttachedKernelManager, cwd: str, env: dict[str, str]) -> No
         client.stop_channels()
 
 
+def _kernel_group(km: AsyncKernelManager) -> int | None:
+    """The process group of a kernel jupyter_client started (it leads its own session)."""
+    return getattr(km.provisioner, "pid", None) if km.provisioner is not None else None
+
+
 def main() -> None:
-    sys.exit(execute(json.loads(sys.argv[1])))
+    """Cold start: papermill starts a fresh kernel. jupyter_client puts it in a session
+    of its own, outside the task's process group, so this runner ends that group itself
+    — when the notebook is done, and when the task is stopped or times out (SIGTERM)."""
+    job = json.loads(sys.argv[1])
+    km = AsyncKernelManager(kernel_name=job.get("kernel") or "python3")
+
+    def end_kernel() -> None:
+        group = _kernel_group(km)
+        if group:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(group, signal.SIGKILL)
+
+    def on_term(signum: int, _frame: Any) -> None:
+        end_kernel()
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        code = execute(job, km)
+    finally:
+        end_kernel()
+    sys.exit(code)
 
 
 if __name__ == "__main__":

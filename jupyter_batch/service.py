@@ -39,6 +39,7 @@ from .model.textdiff import diff_versions
 from .model.variables import parse_logical_date
 from .model.workflow import Reference, Workflow, pin_resources
 from .reruns import recover_nodes, rerun_nodes
+from .scheduler import ScheduledWorkflow, Scheduler
 from .store import Store
 from .store.location import resolve_data_dir
 from .store.state_writer import StateWriter
@@ -130,6 +131,7 @@ class BatchService:
 
     def close(self) -> None:
         """Stop every run this process drives (marked cancelled), then release the store."""
+        self._stop_scheduler()
         if self._engine is not None:
             for run_id in self._engine.active_runs():
                 self._engine.stop(run_id)
@@ -187,7 +189,9 @@ class BatchService:
         wf, problems = self.validate(document)
         if problems:
             raise InvalidWorkflow(problems, wf.name or None)
-        return self.store.workflows.save_draft(wf)
+        info = self.store.workflows.save_draft(wf)
+        self._wake_scheduler()
+        return info
 
     def get_workflow(self, name: str) -> WorkflowInfo:
         return self.store.workflows.get(name)
@@ -215,10 +219,14 @@ class BatchService:
         ctx = self.validation_context()
         require_valid(draft, ctx)
         pinned = pin_resources(draft, self.store.resources.latest_version)
-        return self.store.workflows.publish(name, pinned, author or default_author(), message)
+        result = self.store.workflows.publish(name, pinned, author or default_author(), message)
+        self._wake_scheduler()
+        return result
 
     def offline(self, name: str) -> WorkflowInfo:
-        return self.store.workflows.offline(name)
+        info = self.store.workflows.offline(name)
+        self._wake_scheduler()
+        return info
 
     def delete_workflow(self, name: str) -> None:
         """Delete a workflow, its draft and its versions (its runs stay in the history).
@@ -327,6 +335,7 @@ class BatchService:
             finally:
                 assert self._writer is not None
                 self._writer.flush()
+                self._wake_scheduler()
                 with self._lock:
                     self._threads.pop(plan.run_id, None)
 
@@ -526,21 +535,54 @@ class BatchService:
             marked.append(run_id)
         return marked
 
+    # --- scheduling ------------------------------------------------------------------
+    # The service is the scheduler's host (``scheduler.SchedulerHost``). It never starts a
+    # scheduler by itself, so CLI commands stay fast: the server extension (or a standalone
+    # command) calls ``start_scheduler``.
 
-def _whole_characters(data: bytes) -> bytes:
-    """``data`` without a UTF-8 character cut at its end (the next read starts there)."""
-    for back in range(1, min(4, len(data)) + 1):
-        byte = data[-back]
-        if byte < 0x80:
-            return data
-        if byte >= 0xC0:  # a lead byte: is its character complete?
-            need = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
-            return data if back >= need else data[:-back]
-    return data
+    _scheduler: Scheduler | None = None
 
+    def start_scheduler(self) -> Scheduler:
+        """Start the thread that runs published workflows on their schedules (once; later
+        calls return the running one). ``close`` stops it."""
+        with self._lock:
+            if self._scheduler is None:
+                self._scheduler = Scheduler(self)
+                self._scheduler.start()
+            return self._scheduler
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    def _stop_scheduler(self) -> None:
+        scheduler, self._scheduler = self._scheduler, None
+        if scheduler is not None:
+            scheduler.stop()
+
+    def _wake_scheduler(self) -> None:
+        """What is scheduled, or which runs are active, has changed."""
+        scheduler = self._scheduler
+        if scheduler is not None:
+            scheduler.wake()
+
+    def scheduled_workflows(self) -> list[ScheduledWorkflow]:
+        last = self.store.runs.last_cycles()
+        return [ScheduledWorkflow(v.name, v.definition.schedule, v.published_at,
+                                  last.get(v.name))
+                for v in self.store.workflows.published() if v.definition.schedule]
+
+    def active_scheduled_runs(self, workflow: str) -> int:
+        return self.store.runs.count_active(workflow, "schedule")
+
+    def start_scheduled_run(self, workflow: str, cycle: str, logical_date: str) -> bool:
+        """Start the current version for ``cycle``; False when the cycle has a run already
+        (the database refused a second one) or the workflow is no longer scheduled."""
+        current = self.store.workflows.published(workflow)
+        if not current or current[0].definition.schedule is None:
+            return False
+        try:
+            self._new_run(current[0].definition, current[0].version, logical_date,
+                          "schedule", None, cycle=cycle)
+        except Conflict:
+            return False
+        return True
 
     # --- warehouse -------------------------------------------------------------------
 
@@ -559,3 +601,19 @@ def _utcnow() -> datetime:
     def warehouse_query(self, sql: str, limit: int = 1000) -> QueryResult:
         """Run one read-only query on the warehouse."""
         return self.warehouse.query(sql, limit)
+
+
+def _whole_characters(data: bytes) -> bytes:
+    """``data`` without a UTF-8 character cut at its end (the next read starts there)."""
+    for back in range(1, min(4, len(data)) + 1):
+        byte = data[-back]
+        if byte < 0x80:
+            return data
+        if byte >= 0xC0:  # a lead byte: is its character complete?
+            need = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+            return data if back >= need else data[:-back]
+    return data
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)

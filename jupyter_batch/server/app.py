@@ -82,9 +82,7 @@ class BatchApp(ExtensionApp):
             kill_grace=self.kill_grace)
         self.events = EventBridge(self.serverapp.event_logger, self.service)
         self.settings["batch_service"] = self.service
-        start_scheduler = getattr(self.service, "start_scheduler", None)
-        if start_scheduler is not None:
-            start_scheduler()
+        self.service.start_scheduler()
         self.log.info("jupyter-batch: state in %s", self.service.data_dir)
 
     def initialize_handlers(self) -> None:

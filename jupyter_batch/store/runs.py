@@ -124,12 +124,12 @@ class RunRepo:
             return conn.execute(query).first() is not None
 
     def last_cycles(self) -> dict[str, str]:
-        """The newest cycle the scheduler has started, per workflow (the scheduler's only
-        memory: cycles share one ISO-8601 UTC form, so the string maximum is the newest)."""
+        """The newest cycle the scheduler has started, per workflow: the scheduler's only
+        memory. Only scheduled runs have a cycle, and cycles share one ISO-8601 UTC form,
+        so the string maximum is the newest — read from the (workflow, cycle) index alone."""
         with self._engine.connect() as conn:
             rows = conn.execute(select(runs_t.c.workflow, func.max(runs_t.c.cycle))
-                                .where(runs_t.c.trigger == "schedule",
-                                       runs_t.c.cycle.is_not(None))
+                                .where(runs_t.c.cycle.is_not(None))
                                 .group_by(runs_t.c.workflow)).all()
         return {workflow: cycle for workflow, cycle in rows}
 

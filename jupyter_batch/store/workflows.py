@@ -66,6 +66,17 @@ class WorkflowRepo:
         raise NotFound(f"workflow {name!r} has no version {version} "
                        f"(latest is {versions[-1].version})")
 
+    def published(self, name: str | None = None) -> list[WorkflowVersion]:
+        """The current version of every published workflow (or of ``name`` alone, when it
+        is published), in name order: what the scheduler schedules."""
+        query = (select(wf_table.c.name, wv).join(wv, (wv.c.workflow_id == wf_table.c.id)
+                                                  & (wv.c.version == wf_table.c.latest_version))
+                 .where(wf_table.c.state == PUBLISHED).order_by(wf_table.c.name))
+        if name is not None:
+            query = query.where(wf_table.c.name == name)
+        with self._engine.connect() as conn:
+            return [_version(row.name, row) for row in conn.execute(query)]
+
     # --- writing ---------------------------------------------------------------------
 
     def save_draft(self, wf: Workflow) -> WorkflowInfo:

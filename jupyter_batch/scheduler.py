@@ -1,0 +1,146 @@
+"""The scheduler: a thread that starts the runs of published workflows when they fall due.
+
+It keeps no state of its own. Each pass reads, through a ``SchedulerHost``, every
+published workflow with a schedule and the newest cycle started for it (the runs
+table), asks ``model.schedule`` which cycles are due, and starts them. So a scheduler
+started on the same data after a restart resumes from what was stored, and two
+schedulers on one database (two servers) cannot start a cycle twice: the database keeps
+one scheduled run per (workflow, cycle), and the loser of a race is told so.
+
+Between passes the thread waits on an event until the next fire, or until ``wake()``
+(a workflow was published or taken offline, a run ended) — never a fixed tick. The wait
+is capped at ``rescan`` seconds because some changes cannot wake it: a workflow published
+by another process (the CLI, another server), a run driven elsewhere ending, and time
+the machine spent suspended (a monotonic wait does not count it).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Protocol
+
+from .model.schedule import (
+    cycle_id,
+    due_cycles,
+    logical_date,
+    max_active,
+    next_fire,
+    parse_cycle,
+)
+from .model.workflow import Schedule
+
+log = logging.getLogger(__name__)
+
+#: the longest the thread waits without looking at the database; shorter than
+#: ``model.schedule.ON_TIME``, so a fire it learns of late is still on time
+RESCAN = 30.0
+
+
+@dataclass(frozen=True)
+class ScheduledWorkflow:
+    """A published workflow with a schedule, as a scheduling pass sees it."""
+
+    name: str
+    schedule: Schedule
+    #: when its current version was published: no earlier cycle is due
+    published_at: datetime
+    #: the newest cycle the scheduler has started for it (``cycle_id`` form), if any
+    last_cycle: str | None
+
+
+class SchedulerHost(Protocol):
+    """What the scheduler needs from the rest of the system (the service provides it)."""
+
+    def scheduled_workflows(self) -> list[ScheduledWorkflow]:
+        """Every published workflow whose current version has a schedule."""
+        ...
+
+    def active_scheduled_runs(self, workflow: str) -> int:
+        """How many scheduled runs of ``workflow`` are queued or running, in any process."""
+        ...
+
+    def start_scheduled_run(self, workflow: str, cycle: str, logical_date: str) -> bool:
+        """Start the current version of ``workflow`` for ``cycle``. False when that cycle
+        has a run already (another scheduler won the race) or the workflow is no longer
+        published."""
+        ...
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Scheduler:
+    """A stoppable thread running ``run_due`` passes (see the module docstring).
+
+    ``now`` is the clock (injectable for tests that drive ``run_due`` directly).
+    """
+
+    def __init__(self, host: SchedulerHost, now: Callable[[], datetime] = _utcnow,
+                 rescan: float = RESCAN) -> None:
+        self._host = host
+        self._now = now
+        self._rescan = rescan
+        self._woken = threading.Event()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="batch-scheduler", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread and wait for it; a pass under way finishes first."""
+        self._stopping.set()
+        self._woken.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def wake(self) -> None:
+        """Run a pass now: what is scheduled, or which runs are active, has changed."""
+        self._woken.set()
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            # cleared before the pass, so a wake() during the pass is not lost
+            self._woken.clear()
+            try:
+                next_pass = self.run_due()
+            except Exception:  # the database may be busy or gone for a moment
+                log.exception("a scheduling pass failed; trying again in %g s", self._rescan)
+                next_pass = None
+            wait = self._rescan
+            if next_pass is not None:
+                wait = min(wait, max(0.0, (next_pass - self._now()).total_seconds()))
+            self._woken.wait(wait)
+
+    def run_due(self) -> datetime | None:
+        """One pass: start every due cycle the caps allow. Returns the next fire of any
+        workflow (None when none is coming), when the next pass is needed."""
+        now = self._now()
+        next_pass: datetime | None = None
+        for wf in self._host.scheduled_workflows():
+            try:
+                at = self._run_due(wf, now)
+            except Exception:  # one broken workflow must not stop the others
+                log.exception("scheduling workflow %r failed", wf.name)
+                continue
+            if at is not None and (next_pass is None or at < next_pass):
+                next_pass = at
+        return next_pass
+
+    def _run_due(self, wf: ScheduledWorkflow, now: datetime) -> datetime | None:
+        """Start ``wf``'s due cycles in order, stopping at the first one its cap holds
+        back (a run's end wakes the scheduler to go on); return its next fire."""
+        anchor = wf.published_at if wf.last_cycle is None else parse_cycle(wf.last_cycle)
+        for due in due_cycles(wf.schedule, anchor, now):
+            cap = max_active(wf.schedule, due)
+            if cap is not None and self._host.active_scheduled_runs(wf.name) >= cap:
+                break
+            # False means another scheduler started this cycle: it is taken either way
+            self._host.start_scheduled_run(wf.name, cycle_id(due.at),
+                                           logical_date(wf.schedule, due.at))
+        return next_fire(wf.schedule, now)

@@ -1,0 +1,311 @@
+"""The scheduler on the real wiring: a ``BatchService`` over a state folder in ``tmp_path``
+as its host, real runs, and the real thread with short intervals (per-second crons,
+``once`` a second ahead) — or, where the test is about which cycles start rather than
+when, passes driven directly with an injected clock.
+
+A run record does not carry its cycle, so ``scheduled`` reads it from the runs table.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from jupyter_batch.model.records import Run
+from jupyter_batch.model.schedule import cycle_id, parse_cycle
+from jupyter_batch.model.states import RunState
+from jupyter_batch.scheduler import Scheduler
+from jupyter_batch.service import BatchService
+from tests.engine_fixtures import flow, shell, wait_file, wait_for
+
+UTC = timezone.utc
+EVERY_SECOND = "* * * * * *"
+SECOND = timedelta(seconds=1)
+#: how late a run may be created after its due time ("a fraction of a second")
+PROMPT = timedelta(seconds=0.5)
+
+
+class Servers:
+    """More services on the test's state folder: a second server, or a restarted one."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.running: list[BatchService] = []
+
+    def open(self) -> BatchService:
+        self.running.append(BatchService(data_dir=self.data_dir))
+        return self.running[-1]
+
+    def shut(self, server: BatchService) -> None:
+        """Stop a server as its extension would: scheduler, runs, store."""
+        self.running.remove(server)
+        server.close()
+
+
+@pytest.fixture
+def servers(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Servers]:
+    monkeypatch.delenv("JUPYTER_BATCH_DIR", raising=False)  # it would win over data_dir
+    opened = Servers(data_dir)
+    yield opened
+    for server in list(opened.running):
+        opened.shut(server)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def publish(service: BatchService, name: str, schedule: dict[str, Any],
+            command: str = "true") -> None:
+    service.save_workflow(flow(name, [shell("a", command)], schedule=schedule))
+    service.publish(name)
+
+
+def scheduled(service: BatchService, workflow: str) -> list[tuple[datetime, Run]]:
+    """(cycle, run) of every scheduled run of ``workflow``, oldest cycle first."""
+    with service.store.engine.connect() as conn:
+        rows = conn.execute(text("SELECT cycle, id FROM runs WHERE workflow = :wf AND "
+                                 "trigger = 'schedule' ORDER BY cycle"), {"wf": workflow}).all()
+    return [(parse_cycle(cycle), service.get_run(run_id)) for cycle, run_id in rows]
+
+
+def cycles(service: BatchService, workflow: str) -> list[datetime]:
+    return [cycle for cycle, _ in scheduled(service, workflow)]
+
+
+def wait_runs(service: BatchService, workflow: str, count: int) -> list[tuple[datetime, Run]]:
+    """Wait until ``workflow`` has ``count`` scheduled runs and every one has ended."""
+    def done() -> list[tuple[datetime, Run]] | None:
+        found = scheduled(service, workflow)
+        return found if len(found) >= count and all(r.state.finished for _, r in found) else None
+
+    return wait_for(done, f"{count} finished scheduled runs of {workflow}")
+
+
+def consecutive(instants: list[datetime], step: timedelta = SECOND) -> bool:
+    return all(b - a == step for a, b in pairwise(instants))
+
+
+# --- firing ----------------------------------------------------------------------------------
+
+def test_a_per_second_cron_starts_a_run_every_second_promptly(service: BatchService) -> None:
+    publish(service, "tick", {"cron": EVERY_SECOND})
+
+    scheduler = service.start_scheduler()
+    wait_runs(service, "tick", 3)
+    scheduler.stop()
+    found = wait_runs(service, "tick", len(scheduled(service, "tick")))
+
+    assert consecutive([cycle for cycle, _ in found])
+    for cycle, run in found:
+        assert run.state == RunState.SUCCESS
+        assert (run.trigger, run.workflow_version) == ("schedule", 1)
+        assert run.logical_date == cycle.date().isoformat()
+        assert timedelta(0) <= run.created_at - cycle < PROMPT
+
+
+def test_a_once_schedule_fires_exactly_once(service: BatchService) -> None:
+    at = now() + SECOND
+    publish(service, "one_off", {"once": at.isoformat(), "timezone": "Europe/Berlin"})
+
+    service.start_scheduler()
+    [(cycle, run)] = wait_runs(service, "one_off", 1)
+    time.sleep(1.0)
+
+    assert cycle == at
+    assert len(scheduled(service, "one_off")) == 1
+    assert run.state == RunState.SUCCESS
+    assert timedelta(0) <= run.created_at - at < PROMPT
+
+
+def test_offline_stops_the_fires_and_publishing_again_resumes_them(
+        service: BatchService) -> None:
+    publish(service, "toggled", {"cron": EVERY_SECOND})
+    service.start_scheduler()
+    wait_runs(service, "toggled", 2)
+
+    service.offline("toggled")
+    offline_at = now()
+    time.sleep(1.5)
+    while_offline = scheduled(service, "toggled")
+    service.publish("toggled")
+    resumed = now()
+    after = wait_for(lambda: [c for c in cycles(service, "toggled") if c > resumed],
+                     "a fire after publishing again")
+
+    assert all(run.created_at < offline_at + timedelta(seconds=0.2) for _, run in while_offline)
+    assert after[0] - resumed < SECOND + PROMPT
+
+
+# --- which cycles start ----------------------------------------------------------------------
+
+def test_catch_up_after_downtime_none_latest_and_all(service: BatchService) -> None:
+    """Three hourly workflows whose last scheduled run was two fires ago (the scheduler
+    was down since): ``none`` skips both missed cycles, ``latest`` runs the newer, and
+    ``all`` runs both, one after the other, oldest first."""
+    newest = (now() - timedelta(minutes=30)).replace(microsecond=0)
+    hourly = f"{newest.minute} * * * * {newest.second}"
+    before = [newest - timedelta(hours=h) for h in (2, 1)]
+    for policy in ("none", "latest", "all"):
+        publish(service, f"{policy}_wf", {"cron": hourly, "catchup": policy})
+        assert service.start_scheduled_run(f"{policy}_wf", cycle_id(before[0]),
+                                           before[0].date().isoformat())
+    wait_runs(service, "all_wf", 1)
+
+    service.start_scheduler()
+    # the second catch-up run of "all" starts in a later pass than the one that
+    # looked at every workflow first
+    caught_up = wait_runs(service, "all_wf", 3)
+
+    assert cycles(service, "none_wf") == before[:1]
+    assert cycles(service, "latest_wf") == [before[0], newest]
+    assert [cycle for cycle, _ in caught_up] == [*before, newest]
+    (_, first), (_, second) = caught_up[1:]
+    assert first.ended_at is not None and first.ended_at <= second.created_at
+
+
+def test_a_restarted_scheduler_resumes_from_what_it_stored(servers: Servers) -> None:
+    first = servers.open()
+    publish(first, "steady", {"cron": EVERY_SECOND, "catchup": "all"})
+    first.start_scheduler()
+    wait_runs(first, "steady", 2)
+    servers.shut(first)
+    restarted = servers.open()
+    last_stored = max(cycles(restarted, "steady"))
+    time.sleep(2.2)  # cycles fall due while no scheduler runs
+
+    restarted.start_scheduler()
+    wait_for(lambda: max(cycles(restarted, "steady")) >= last_stored + 4 * SECOND,
+             "the restarted scheduler to catch up and go on")
+
+    found = cycles(restarted, "steady")
+    assert consecutive(found), "a cycle was skipped or repeated across the restart"
+
+
+def race(hosts: list[BatchService], workflow: str, cycle: str, day: str) -> list[bool]:
+    """Every host starts ``cycle`` at the same moment, each on its own thread."""
+    barrier = threading.Barrier(len(hosts))
+    results: list[bool] = []
+
+    def trigger(host: BatchService) -> None:
+        barrier.wait()
+        results.append(host.start_scheduled_run(workflow, cycle, day))
+
+    threads = [threading.Thread(target=trigger, args=(host,)) for host in hosts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_two_triggers_of_one_cycle_start_one_run(service: BatchService,
+                                                 servers: Servers) -> None:
+    publish(service, "contested", {"cron": "0 2 * * *"})
+    hosts = [service, servers.open()]
+
+    for day in ("2026-11-20", "2026-11-21", "2026-11-22", "2026-11-23", "2026-11-24"):
+        results = race(hosts, "contested", f"{day}T02:00:00+00:00", day)
+        assert sorted(results) == [False, True]
+    assert len(scheduled(service, "contested")) == 5
+
+
+def test_two_servers_start_each_cycle_once(service: BatchService, servers: Servers) -> None:
+    publish(service, "shared", {"cron": EVERY_SECOND})
+    other = servers.open()
+
+    schedulers = [service.start_scheduler(), other.start_scheduler()]
+    wait_for(lambda: len(cycles(service, "shared")) >= 4, "four fires")
+    for scheduler in schedulers:
+        scheduler.stop()
+
+    found = cycles(service, "shared")
+    assert consecutive(found), "a cycle was skipped or started twice"
+
+
+# --- caps, one pass at a time (injected clock) -----------------------------------------------
+
+def gated(service: BatchService, tmp_path: Path, name: str, **schedule: Any) -> Path:
+    """Publish an hourly workflow whose runs wait for a gate file; returns the gate."""
+    gate = tmp_path / f"{name}.go"
+    publish(service, name, {"cron": "0 * * * *", "catchup": "all", **schedule},
+            command=wait_file(gate))
+    return gate
+
+
+def three_hours_later() -> Callable[[], datetime]:
+    """A clock standing three hours and a minute after now: three hourly cycles missed."""
+    later = now() + timedelta(hours=3, minutes=1)
+    return lambda: later
+
+
+def started(service: BatchService, name: str) -> int:
+    return len(scheduled(service, name))
+
+
+def test_a_backlog_runs_one_at_a_time_oldest_first(service: BatchService,
+                                                   tmp_path: Path) -> None:
+    gate = gated(service, tmp_path, "backlog")
+    scheduler = Scheduler(service, now=three_hours_later())
+
+    scheduler.run_due()
+    scheduler.run_due()
+    assert started(service, "backlog") == 1
+    gate.touch()
+    for expected in (2, 3, 3):
+        for _, run in scheduled(service, "backlog"):
+            service.wait_run(run.id)
+        scheduler.run_due()
+        assert started(service, "backlog") == expected
+
+    found = cycles(service, "backlog")
+    assert consecutive(found, timedelta(hours=1))
+    assert found[0] - now() < timedelta(hours=1)
+
+
+def test_max_active_runs_lets_that_many_run_at_once(service: BatchService,
+                                                    tmp_path: Path) -> None:
+    gate = gated(service, tmp_path, "wide", max_active_runs=2)
+    scheduler = Scheduler(service, now=three_hours_later())
+
+    scheduler.run_due()
+    scheduler.run_due()
+    assert started(service, "wide") == 2
+    assert service.active_scheduled_runs("wide") == 2
+    gate.touch()
+    for _, run in scheduled(service, "wide"):
+        service.wait_run(run.id)
+    scheduler.run_due()
+    assert started(service, "wide") == 3
+
+
+def test_the_service_starts_no_scheduler_by_itself(service: BatchService) -> None:
+    publish(service, "idle", {"cron": EVERY_SECOND})
+
+    assert not any(t.name == "batch-scheduler" for t in threading.enumerate())
+
+
+# --- the benchmark stays runnable ------------------------------------------------------------
+
+def test_the_scheduler_benchmark_runs_in_quick_mode() -> None:
+    bench = Path(__file__).resolve().parents[1] / "bench" / "scheduler.py"
+
+    proc = subprocess.run([sys.executable, str(bench), "--quick"], capture_output=True,
+                          text=True, timeout=120)
+
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("scheduler: 2 workflows")
+    assert [line.split(" n=")[0].strip() for line in lines[1:4]] == [
+        "due -> run created", "due -> run started", "baseline Event.wait"]
+    assert "median created delay" in lines[4]

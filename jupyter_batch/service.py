@@ -396,7 +396,14 @@ class BatchService:
                            "(or pre-run the draft)")
         return self.store.workflows.version(name)
 
+    def _settle(self) -> None:
+        """Make reads reflect every change already told to subscribers: states are
+        written behind, so a reader that was notified first could read an older state."""
+        if self._writer is not None:
+            self._writer.flush()
+
     def get_run(self, run_id: int) -> Run:
+        self._settle()
         return self.store.runs.get(run_id)
 
     def list_runs(self, workflow: str | None = None, states: Sequence[str] = (),
@@ -407,9 +414,11 @@ class BatchService:
                                    f"{', '.join(s.value for s in RunState)})")
         if not 1 <= limit <= 1000 or offset < 0:
             raise InvalidInput("limit must be 1..1000 and offset not negative")
+        self._settle()
         return self.store.runs.list(workflow, states, limit, offset)
 
     def task_attempts(self, run_id: int, task_id: str) -> list[TaskAttempt]:
+        self._settle()
         return self.store.runs.attempts(run_id, task_id)
 
     def wait_run(self, run_id: int, timeout: float | None = None) -> Run:
@@ -475,7 +484,7 @@ class BatchService:
     def read_log(self, run_id: int, task_id: str, attempt: int | None = None,
                  offset: int = 0, limit: int = 1 << 20) -> LogChunk:
         """Part of a task attempt's log from ``offset`` (the latest attempt by default)."""
-        attempts = self.store.runs.attempts(run_id, task_id)
+        attempts = self.task_attempts(run_id, task_id)
         if not attempts:
             raise NotFound(f"task {task_id!r} of run {run_id} has not run yet")
         chosen = attempts[-1] if attempt is None else next(

@@ -16,6 +16,8 @@ import pytest
 from jupyter_batch.service import BatchService
 from tests.helpers import AUTHOR, Result
 
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
 JUPYTER = Path(sys.executable).parent / "jupyter"
 
 

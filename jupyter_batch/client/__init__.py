@@ -1,0 +1,16 @@
+"""The notebook-side API: ``Batch`` talks REST to the Jupyter server (or runs a local
+service when there is none); ``Workflow`` builds and runs workflows; ``Run`` follows
+and reruns runs.
+
+Modules: ``batch`` (the entry point), ``workflow`` (the builder), ``runs``, ``records``
+(what calls return), ``transport`` (the seam) with ``rest`` and ``local`` behind it,
+``discovery`` (which server a kernel belongs to), ``display`` (where widgets plug in).
+"""
+
+from .batch import Batch
+from .records import LogChunk, Published, RunStatus, TaskStatus
+from .runs import Run
+from .workflow import Node, Workflow
+
+__all__ = ["Batch", "LogChunk", "Node", "Published", "Run", "RunStatus", "TaskStatus",
+           "Workflow"]

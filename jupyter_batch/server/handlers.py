@@ -187,7 +187,12 @@ class WorkflowActionHandler(BatchHandler):
         if params is not None and not isinstance(params, dict):
             raise InvalidInput("'params' must be an object")
         if action == "prerun":
-            run_id = await self.call(service.prerun, name, body.get("date"), params)
+            # the saved draft, or a workflow document sent along (nothing is saved)
+            document = body.get("workflow", name)
+            if not isinstance(document, (str, dict)) or (
+                    isinstance(document, dict) and document.get("name", name) != name):
+                raise InvalidInput(f"'workflow' must be a workflow document named {name!r}")
+            run_id = await self.call(service.prerun, document, body.get("date"), params)
             self.reply({"run_id": run_id}, 202)
         elif action == "runs":
             run_id = await self.call(service.trigger, name, body.get("date"), params)
@@ -261,7 +266,9 @@ class RunHandler(BatchHandler):
     @web.authenticated
     @authorized
     async def get(self, run_id: str) -> None:
-        self.reply(run_json(await self.call(self.service.get_run, int(run_id))))
+        run = await self.call(self.service.get_run, int(run_id))
+        # the pinned definition it runs: a draft may have changed since a pre-run
+        self.reply({**run_json(run), "definition": run.definition.to_dict()})
 
 
 class RunActionHandler(BatchHandler):

@@ -25,6 +25,7 @@ import signal
 import sys
 import tempfile
 import time
+import traceback
 from dataclasses import dataclass
 from queue import Empty
 from typing import Any
@@ -199,6 +200,9 @@ def serve(job: dict[str, Any], prepared: Prepared | BaseException) -> int:
         km = AttachedKernelManager(prepared)
         _move_kernel(km, job["cwd"], job["env"])
         return execute(job, km)
+    except Exception:  # e.g. papermill refusing the notebook: say why in the task's log
+        traceback.print_exc()
+        return 1
     finally:
         kill_kernel(prepared.pid)
 

@@ -522,9 +522,10 @@ class _Driver:
                               python=self.engine.python, output_path=paths.notebook,
                               warehouse=self.engine.warehouse)
             spec: ProcessSpec = registry.task_type(task.type).build(ctx)
+            versions = f"# resources: {' '.join(refs)}\n" if refs else ""
             spec = replace(spec, log_header=(
                 f"# jupyter-batch: run {self.plan.run_id}, task {node}, attempt {attempt}\n"
-                f"# command: {shlex.join(spec.argv)[:500]}\n"))
+                f"{versions}# command: {shlex.join(spec.argv)[:500]}\n"))
             if self.stopping:
                 raise _Stopped
             # started outside the lock (a process start takes a while); a stop that came

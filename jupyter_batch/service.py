@@ -37,7 +37,7 @@ from .model.resource import parse_ref
 from .model.states import RunState, TaskState
 from .model.textdiff import diff_versions
 from .model.variables import parse_logical_date
-from .model.workflow import Reference, Workflow, pin_resources
+from .model.workflow import Reference, Workflow, pin_resources, repin_resources
 from .reruns import recover_nodes, rerun_nodes
 from .scheduler import ScheduledWorkflow, Scheduler
 from .store import Store
@@ -445,7 +445,7 @@ class BatchService:
         return self.wait_run(run_id)
 
     def _rerun(self, run_id: int, choose: Callable[[Run], set[str]], forced: set[str],
-               preview: bool) -> RerunPlan:
+               preview: bool, latest: bool = False) -> RerunPlan:
         """Read the run, choose its nodes, and start them — as one step, so two reruns
         asked at once cannot both plan from the same states."""
         with self._rerun_lock:
@@ -458,8 +458,13 @@ class BatchService:
                 driving = run_id in self._threads
             if driving or not run.state.finished:
                 raise Conflict(f"run {run.id} is still running; wait for it or stop it")
+            definition = run.definition
+            if latest:
+                definition = repin_resources(definition, nodes,
+                                             self.store.resources.latest_version)
+                self.store.runs.set_definition(run.id, definition)
             self._start(RunPlan(
-                run_id=run.id, workflow=run.definition, logical_date=run.logical_date,
+                run_id=run.id, workflow=definition, logical_date=run.logical_date,
                 trigger=run.trigger, params=run.params, selected=nodes,
                 states={t.task_id: t.state for t in run.tasks},
                 attempts={t.task_id: t.attempt for t in run.tasks},
@@ -469,17 +474,19 @@ class BatchService:
         return RerunPlan(run.id, order, started=True)
 
     def rerun(self, run_id: int, task_id: str, downstream: bool = False,
-              preview: bool = False) -> RerunPlan:
+              preview: bool = False, latest: bool = False) -> RerunPlan:
         """Rerun one task of a finished run — alone, or with everything below it that
-        relations with ``rerun`` on reach. ``preview`` only says which tasks would run."""
+        relations with ``rerun`` on reach. ``preview`` only says which tasks would run.
+        The run's pinned resource versions are used unless ``latest``: then the tasks
+        that run again use the latest version of their resources (a fixed script)."""
         return self._rerun(run_id, lambda run: rerun_nodes(run.definition, task_id, downstream),
-                           {task_id}, preview)
+                           {task_id}, preview, latest)
 
-    def recover(self, run_id: int, preview: bool = False) -> RerunPlan:
+    def recover(self, run_id: int, preview: bool = False, latest: bool = False) -> RerunPlan:
         """Rerun every task that failed, was cancelled or left unfinished, and what
-        depends on them."""
+        depends on them (with the latest resource versions if ``latest``)."""
         return self._rerun(run_id, lambda run: recover_nodes(
-            run.definition, {t.task_id: t.state for t in run.tasks}), set(), preview)
+            run.definition, {t.task_id: t.state for t in run.tasks}), set(), preview, latest)
 
     def read_log(self, run_id: int, task_id: str, attempt: int | None = None,
                  offset: int = 0, limit: int = 1 << 20) -> LogChunk:

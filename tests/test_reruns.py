@@ -264,3 +264,24 @@ def test_two_reruns_at_once_start_only_one(runs: Runs) -> None:
         wait_for(lambda: not runs.service.engine.active_runs(), "the reruns to end")
         runs.service.wait_run(finished.id)
         assert sorted(outcomes) == ["conflict", "started"]
+
+
+def test_a_rerun_with_latest_uses_the_fixed_script_and_says_so_in_the_log(runs: Runs) -> None:
+    svc = runs.service
+    svc.add_resource("step.sh", b"echo broken; exit 1\n")
+    run = runs.run(flow("fixme", [{"id": "step", "type": "shell", "resource": "step.sh"},
+                                  shell("after", "true")], [("step", "after")]))
+    assert run.task("step").state == S.FAILED
+    svc.add_resource("step.sh", b"echo fixed\n")
+
+    pinned = svc.rerun(run.id, "step", downstream=True)
+    again = runs.finish(pinned.run_id)
+    assert again.task("step").state == S.FAILED  # the run's pinned version 1 again
+
+    svc.rerun(run.id, "step", downstream=True, latest=True)
+    fixed = runs.finish(run.id)
+    assert fixed.state == RunState.SUCCESS
+    assert fixed.definition.task("step").resource == "step.sh@2"
+    log = svc.read_log(run.id, "step").text
+    assert "# resources: step.sh@2" in log and "fixed" in log
+    assert "# resources: step.sh@1" in svc.read_log(run.id, "step", attempt=1).text

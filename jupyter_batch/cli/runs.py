@@ -180,13 +180,13 @@ def output(args: argparse.Namespace) -> int:
 
 def rerun(args: argparse.Namespace) -> int:
     service = _service()
-    plan = service.rerun(args.run_id, args.task, args.downstream, args.preview)
+    plan = service.rerun(args.run_id, args.task, args.downstream, args.preview, args.latest)
     return _after_plan(service, plan, args)
 
 
 def recover(args: argparse.Namespace) -> int:
     service = _service()
-    plan = service.recover(args.run_id, args.preview)
+    plan = service.recover(args.run_id, args.preview, args.latest)
     return _after_plan(service, plan, args)
 
 
@@ -257,12 +257,16 @@ def register(nouns: Any, workflow_verbs: Any) -> None:
     p.add_argument("task")
     p.add_argument("--downstream", action="store_true", help="also everything below it")
     p.add_argument("--preview", action="store_true", help="only show which tasks would run")
+    p.add_argument("--latest", action="store_true",
+                   help="use the latest version of the resources (e.g. a fixed script)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=rerun)
 
     p = nouns.add_parser("recover", help="rerun what failed in a run, and what depends on it")
     p.add_argument("run_id", type=int, metavar="RUN")
     p.add_argument("--preview", action="store_true", help="only show which tasks would run")
+    p.add_argument("--latest", action="store_true",
+                   help="use the latest version of the resources (e.g. a fixed script)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=recover)
 

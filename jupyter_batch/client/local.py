@@ -146,11 +146,12 @@ class LocalTransport:
     def stop_run(self, run_id: int) -> None:
         self.service.request_stop(run_id)
 
-    def rerun(self, run_id: int, task: str, downstream: bool, preview: bool) -> JSON:
-        return plain(self.service.rerun(run_id, task, downstream, preview))
+    def rerun(self, run_id: int, task: str, downstream: bool, preview: bool,
+              latest: bool) -> JSON:
+        return plain(self.service.rerun(run_id, task, downstream, preview, latest))
 
-    def recover(self, run_id: int, preview: bool) -> JSON:
-        return plain(self.service.recover(run_id, preview))
+    def recover(self, run_id: int, preview: bool, latest: bool) -> JSON:
+        return plain(self.service.recover(run_id, preview, latest))
 
     def attempts(self, run_id: int, task: str) -> list[JSON]:
         return plain(self.service.task_attempts(run_id, task))

@@ -164,12 +164,15 @@ class RestTransport:
     def stop_run(self, run_id: int) -> None:
         self.call("POST", f"/runs/{int(run_id)}/stop")
 
-    def rerun(self, run_id: int, task: str, downstream: bool, preview: bool) -> JSON:
+    def rerun(self, run_id: int, task: str, downstream: bool, preview: bool,
+              latest: bool) -> JSON:
         return self.call("POST", f"/runs/{int(run_id)}/rerun",
-                         body={"task": task, "downstream": downstream, "preview": preview})
+                         body={"task": task, "downstream": downstream, "preview": preview,
+                               "latest": latest})
 
-    def recover(self, run_id: int, preview: bool) -> JSON:
-        return self.call("POST", f"/runs/{int(run_id)}/recover", body={"preview": preview})
+    def recover(self, run_id: int, preview: bool, latest: bool) -> JSON:
+        return self.call("POST", f"/runs/{int(run_id)}/recover",
+                         body={"preview": preview, "latest": latest})
 
     def attempts(self, run_id: int, task: str) -> list[JSON]:
         return self.call("GET", f"/runs/{int(run_id)}/tasks/{_part(task)}/attempts")["attempts"]

@@ -240,18 +240,22 @@ class Run(Displayable):
             self._ended_before = self.status.ended_at
         return list(plan["tasks"])
 
-    def rerun(self, task: str, downstream: bool = False, preview: bool = False) -> list[str]:
+    def rerun(self, task: str, downstream: bool = False, preview: bool = False,
+              latest: bool = False) -> list[str]:
         """Run ``task`` of this finished run again — alone, or with everything below it
         that relations with ``rerun`` on reach; returns the tasks that run (or, with
-        ``preview``, would). A new attempt of the same run: ``wait()`` for it."""
+        ``preview``, would). A new attempt of the same run: ``wait()`` for it. With
+        ``latest`` the tasks use the latest version of their resources (a fixed script);
+        otherwise the versions pinned when the run started."""
         self.refresh()
-        return self._started_again(self._transport.rerun(self.id, task, downstream, preview))
+        return self._started_again(self._transport.rerun(self.id, task, downstream, preview,
+                                                         latest))
 
-    def recover(self, preview: bool = False) -> list[str]:
+    def recover(self, preview: bool = False, latest: bool = False) -> list[str]:
         """Run again what failed, was cancelled or was left unfinished, and what depends
         on it; returns those tasks. ``wait()`` for it."""
         self.refresh()
-        return self._started_again(self._transport.recover(self.id, preview))
+        return self._started_again(self._transport.recover(self.id, preview, latest))
 
     def stop(self, wait: bool = True) -> Run:
         """Stop the run: running tasks are ended (their whole process tree), the rest

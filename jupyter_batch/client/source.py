@@ -137,7 +137,7 @@ class ClientSource:
         return self._transport.publish(name, "")["version"]
 
     def rerun(self, run_id: int, task: str, downstream: bool = False) -> list[str]:
-        return list(self._transport.rerun(run_id, task, downstream, False)["tasks"])
+        return list(self._transport.rerun(run_id, task, downstream, False, False)["tasks"])
 
     def stop_run(self, run_id: int) -> None:
         self._transport.stop_run(run_id)

@@ -331,6 +331,22 @@ def load_workflow_text(text: str) -> Workflow:
     return load_workflow(data)
 
 
+def repin_resources(wf: Workflow, tasks: set[str],
+                    latest: Callable[[str], int | None]) -> Workflow:
+    """A copy of ``wf`` whose ``tasks`` use the latest version of each resource they
+    name (a fixed script for a rerun); other tasks keep their pins."""
+    from dataclasses import replace
+
+    def unpinned(task: Task) -> Task:
+        if task.id not in tasks:
+            return task
+        return replace(task, resource=task.resource and task.resource.split("@")[0],
+                       files=None if task.files is None else [f.split("@")[0]
+                                                              for f in task.files])
+
+    return pin_resources(replace(wf, tasks=[unpinned(t) for t in wf.tasks]), latest)
+
+
 def pin_resources(wf: Workflow, latest: Callable[[str], int | None]) -> Workflow:
     """A copy of ``wf`` whose resource references all name a version: ``name`` becomes
     ``name@<latest(name)>``; references already pinned, or unknown to ``latest``, stay."""

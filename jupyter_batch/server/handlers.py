@@ -284,13 +284,14 @@ class RunActionHandler(BatchHandler):
             self.reply({"run_id": rid, "stopping": True}, 202)
             return
         preview = bool(body.get("preview", False))
+        latest = bool(body.get("latest", False))
         if action == "rerun":
             if not isinstance(body.get("task"), str):
                 raise InvalidInput("a rerun needs 'task': the id of the task to run again")
             plan = await self.call(service.rerun, rid, body["task"],
-                                   bool(body.get("downstream", False)), preview)
+                                   bool(body.get("downstream", False)), preview, latest)
         else:
-            plan = await self.call(service.recover, rid, preview)
+            plan = await self.call(service.recover, rid, preview, latest)
         self.reply({"run_id": plan.run_id, "tasks": plan.tasks, "started": plan.started},
                    202 if plan.started else 200)
 

@@ -217,6 +217,13 @@ class RunRepo:
                 self._ids.pop(next(iter(self._ids)))
         return {(r, t): i for r in run_ids for t, i in self._ids.get(r, {}).items()}
 
+    def set_definition(self, run_id: int, workflow: Workflow) -> None:
+        """Replace a run's pinned definition (a rerun with the latest resource versions);
+        each attempt's log names the versions it ran."""
+        with self._engine.begin() as conn:
+            conn.execute(update(runs_t).where(runs_t.c.id == run_id)
+                         .values(definition=workflow.to_dict()))
+
     def set_owner(self, run_id: int, owner: str | None) -> None:
         with self._engine.begin() as conn:
             conn.execute(update(runs_t).where(runs_t.c.id == run_id).values(owner=owner))

@@ -502,3 +502,17 @@ async def test_runs_and_workflows_show_as_their_widgets(remote: Batch) -> None:
         saved.close()
 
     await asyncio.to_thread(show)
+
+
+def test_listed_runs_read_their_tasks_and_the_warehouse_is_readable(local: Batch) -> None:
+    wf = local.workflow("listed")
+    wf.shell("only", command="echo hi")
+    wf.prerun(date="2026-11-20").wait()
+
+    [listed] = local.runs(workflow="listed")
+    assert listed.tasks == {"only": TaskState.SUCCESS}
+    assert listed.task("only").attempt == 1
+
+    assert local.tables() == []
+    with pytest.raises(NotFound, match="no_such_table"):
+        local.preview("no_such_table")

@@ -147,6 +147,16 @@ class Batch:
         """The unified diff between two versions of a text resource."""
         return self.transport.diff_resource(name, old, new)
 
+    # --- warehouse ------------------------------------------------------------------
+
+    def tables(self) -> list[dict[str, Any]]:
+        """The warehouse's tables with their row counts (``name``, ``rows``)."""
+        return self.transport.warehouse_tables()
+
+    def preview(self, table: str, limit: int = 20) -> dict[str, Any]:
+        """The first rows of a warehouse table: ``columns``, ``rows``, ``truncated``."""
+        return self.transport.warehouse_preview(table, limit)
+
 
 def _content(content: str | bytes | os.PathLike[str]) -> bytes:
     if isinstance(content, bytes):

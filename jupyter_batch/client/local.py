@@ -173,6 +173,12 @@ class LocalTransport:
     def list_resources(self) -> list[JSON]:
         return plain(self.service.list_resources())
 
+    def warehouse_tables(self) -> list[JSON]:
+        return plain(self.service.warehouse_tables())
+
+    def warehouse_preview(self, table: str, limit: int) -> JSON:
+        return plain(self.service.warehouse_preview(table, limit))
+
     def resource_versions(self, name: str) -> list[JSON]:
         return plain(self.service.resource_versions(name))
 

@@ -203,6 +203,12 @@ class RestTransport:
     def list_resources(self) -> list[JSON]:
         return self.call("GET", "/resources")["resources"]
 
+    def warehouse_tables(self) -> list[JSON]:
+        return self.call("GET", "/warehouse/tables")["tables"]
+
+    def warehouse_preview(self, table: str, limit: int) -> JSON:
+        return self.call("GET", f"/warehouse/tables/{_part(table)}?limit={int(limit)}")
+
     def resource_versions(self, name: str) -> list[JSON]:
         return self.call("GET", f"/resources/{_part(name)}")["versions"]
 

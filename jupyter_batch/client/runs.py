@@ -116,14 +116,21 @@ class Run(Displayable):
     def message(self) -> str | None:
         return self.status.message
 
+    def _task_statuses(self) -> list[Any]:
+        """The task runs; a run read from a listing comes without them (every run has
+        at least one task), so it is read once more then."""
+        if not self.status.tasks:
+            self.refresh()
+        return list(self.status.tasks)
+
     @property
     def tasks(self) -> dict[str, TaskState]:
         """Each task's state (references included), in the workflow's order."""
-        return {t.id: t.state for t in self.status.tasks}
+        return {t.id: t.state for t in self._task_statuses()}
 
     def task(self, task_id: str) -> TaskStatus:
         """Where one task stands: state, attempt, exit code, message, outputs, times."""
-        for status in self.status.tasks:
+        for status in self._task_statuses():
             if status.id == task_id:
                 return status
         raise NotFound(f"run {self.id} has no task {task_id!r} "

@@ -69,6 +69,13 @@ class BatchHandler(APIHandler):
         return await asyncio.get_running_loop().run_in_executor(
             None, functools.partial(fn, *args, **kwargs))
 
+    @property
+    def author(self) -> str:
+        """Who acts, for version records: the Jupyter user's name (a token login has no
+        real name; its generated one is still more readable than the user id)."""
+        user = self.current_user
+        return getattr(user, "name", "") or user.username
+
     def body(self) -> dict[str, Any]:
         """The JSON object sent, or {} for an empty body; 400 for anything else."""
         if not self.request.body:
@@ -205,7 +212,7 @@ class WorkflowActionHandler(BatchHandler):
             self.reply({"run_ids": run_ids}, 202)
         elif action == "publish":
             result = await self.call(service.publish, name, str(body.get("message", "")),
-                                     self.current_user.username)
+                                     self.author)
             self.reply({"name": name, "version": result.version.version,
                         "created": result.created,
                         "definition": result.version.definition.to_dict()})
@@ -360,7 +367,7 @@ class ResourceHandler(BatchHandler):
         else:
             raise InvalidInput("send the file as 'content' (text) or 'content_base64'")
         added = await self.call(self.service.add_resource, name, content,
-                                str(body.get("message", "")), self.current_user.username)
+                                str(body.get("message", "")), self.author)
         self.reply({"version": added.version, "created": added.created},
                    201 if added.created else 200)
 

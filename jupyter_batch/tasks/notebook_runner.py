@@ -156,10 +156,11 @@ def _setup_logging() -> None:
 def execute(job: dict[str, Any], km: Any = None) -> int:
     """Run the notebook; a failing cell is reported (type, message, cell) and exits 1."""
     _setup_logging()
+    kernel = job.get("kernel") or "python3"
     try:
         papermill.execute_notebook(
             job["input"], job["output"], parameters=job.get("parameters") or {},
-            kernel_name=job.get("kernel") or "python3", km=km, log_output=True,
+            kernel_name=kernel, language=_language(kernel), km=km, log_output=True,
             progress_bar=False, request_save_on_cell_execute=True)
     except papermill.PapermillExecutionError as exc:
         print(f"\nnotebook failed in cell {exc.cell_index} (execution count "
@@ -171,6 +172,17 @@ def execute(job: dict[str, Any], km: Any = None) -> int:
               file=sys.stderr)
         return 1
     return 0
+
+
+def _language(kernel: str) -> str | None:
+    """The kernel's language, so a notebook without language metadata still runs (papermill
+    needs it to write the parameters cell)."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        return KernelSpecManager().get_kernel_spec(kernel).language
+    except NoSuchKernel:
+        return None  # papermill then names the missing kernel
 
 
 def _limit(pid: int, memory_mb: int | None, cpu_seconds: int | None) -> None:

@@ -497,3 +497,17 @@ def test_the_notebook_benchmark_runs_on_a_small_size() -> None:
     lines = proc.stdout.splitlines()
     assert lines[0].split() == ["workload", "papermill", "s", "engine", "s", "speed-up"]
     assert [line.split()[:2] for line in lines[1:]] == [["chain", "x2"], ["independent", "x2"]]
+
+
+def test_a_notebook_without_language_metadata_runs(pooled: Notebooks) -> None:
+    bare = nbformat.v4.new_notebook()  # as some tools write it: no kernelspec, no language
+    params = nbformat.v4.new_code_cell("who = 'nobody'")
+    params.metadata["tags"] = ["parameters"]
+    bare.cells = [params, nbformat.v4.new_code_cell("print('hello', who)")]
+    pooled.service.add_resource("bare.ipynb", nbformat.writes(bare).encode())
+
+    run = pooled.run(flow("nb_bare", [notebook_task("bare", "bare.ipynb",
+                                                    params={"who": "world"})]))
+
+    assert run.task("bare").state == TaskState.SUCCESS, explain(run)
+    assert "hello world" in stdout_of(pooled.executed(run.id, "bare"))

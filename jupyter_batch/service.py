@@ -125,12 +125,17 @@ class BatchService:
         self._threads: dict[int, threading.Thread] = {}
         self._listeners: list[Listener] = []
         self._lock = threading.Lock()
+        self._closed = False
         # a rerun reads the run's states and starts its driver as one step
         self._rerun_lock = threading.Lock()
         self.mark_interrupted()
 
     def close(self) -> None:
-        """Stop every run this process drives (marked cancelled), then release the store."""
+        """Stop every run this process drives (marked cancelled), then release the store.
+        Closing twice is harmless."""
+        if self._closed:
+            return
+        self._closed = True
         self._stop_scheduler()
         if self._engine is not None:
             for run_id in self._engine.active_runs():
@@ -279,7 +284,10 @@ class BatchService:
     def _publish(self, change: Change) -> None:
         assert self._writer is not None
         self._writer.put(change)
-        if isinstance(change, RunChange) and change.state == RunState.SUCCESS and self._engine:
+        if change.state in (RunState.SUCCESS, TaskState.SUCCESS) and self._engine:
+            # a reference waits for a workflow (or one task of it) to succeed; it reads
+            # the store, so the success must be stored before it is told
+            self._writer.flush()
             self._engine.references_changed()
         with self._lock:
             listeners = list(self._listeners)

@@ -49,6 +49,9 @@ class ValidationContext:
     pools: Collection[str] | None = None
 
 
+#: workflow names that would clash with a route of the REST API
+RESERVED_WORKFLOW_NAMES = frozenset({"validate"})
+
 #: names of the built-in variables, which a parameter may not take (``${ds}`` must mean
 #: the logical date whatever the parameters are)
 RESERVED_PARAMS = frozenset({"ds", "ds_nodash", "prev_ds", "next_ds", "month", "year",
@@ -271,6 +274,9 @@ def validate(wf: Workflow, ctx: ValidationContext) -> list[Problem]:
     elif not _ID.match(wf.name):
         problems.append(Problem("name", f"workflow name {wf.name!r} may use letters, digits, _ "
                                         "and - (at most 64, not starting with a digit or -)"))
+    elif wf.name in RESERVED_WORKFLOW_NAMES:
+        problems.append(Problem("name", f"{wf.name!r} is reserved (it names a REST route); "
+                                        "choose another name"))
     _check_params(wf.params, "params", problems)
     if wf.max_parallel is not None and wf.max_parallel < 1:
         problems.append(Problem("max_parallel", "must be at least 1"))

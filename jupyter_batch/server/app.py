@@ -37,7 +37,7 @@ class BatchApp(ExtensionApp):
         help="Path of the DuckDB warehouse file; empty means warehouse.duckdb in the data "
              "folder.")
     pools = Dict(
-        per_key_traits=Dict(), default_value={}, config=True,
+        value_trait=Dict(), default_value={}, config=True,
         help='Task pools ("container resources"): name -> {"slots": N, "timeout": s, '
              '"memory_mb": N, "cpu_seconds": N}. A "default" pool always exists.')
     kernel_pool_size = Integer(
@@ -89,8 +89,12 @@ class BatchApp(ExtensionApp):
         self.handlers.extend(url_table())
 
     async def stop_extension(self) -> None:
-        self.events.close()
-        await asyncio.get_running_loop().run_in_executor(None, self.service.close)
+        events = getattr(self, "events", None)
+        if events is not None:
+            events.close()
+        service = getattr(self, "service", None)
+        if service is not None:
+            await asyncio.get_running_loop().run_in_executor(None, service.close)
 
 
 def schema_path() -> Path:

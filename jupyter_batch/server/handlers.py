@@ -27,6 +27,16 @@ from ..service import BatchService
 from .openapi import openapi_document
 
 AUTH_RESOURCE = "batch"
+#: ids and offsets beyond a 64-bit integer cannot name anything the store holds
+MAX_INT = 2**62
+
+
+def run_id_of(text: str) -> int:
+    """A run id from the URL; too big for the store means no such run."""
+    value = int(text)
+    if value > MAX_INT:
+        raise NotFound(f"no run {text}")
+    return value
 
 _STATUS = ((InvalidInput, 400), (NotFound, 404), (Conflict, 409), (CorruptBlob, 500))
 
@@ -93,10 +103,13 @@ class BatchHandler(APIHandler):
         if raw is None:
             return default
         try:
-            return int(raw)
+            value = int(raw)
         except ValueError:
             raise InvalidInput(f"query parameter {name!r} must be a whole number, "
                                f"not {raw!r}") from None
+        if abs(value) > MAX_INT:
+            raise InvalidInput(f"query parameter {name!r} is out of range")
+        return value
 
     def reply(self, value: Any, status: int = 200) -> None:
         self.set_status(status)
@@ -112,8 +125,8 @@ class BatchHandler(APIHandler):
                 reply["problems"] = [{"where": p.where, "message": p.message}
                                      for p in error.problems]
         elif isinstance(error, web.HTTPError):
-            reply = {"message": error.log_message or HTTPStatus(status_code).phrase,
-                     "reason": error.reason}
+            phrase = HTTPStatus(status_code).phrase
+            reply = {"message": error.log_message or phrase, "reason": error.reason or phrase}
         else:
             status_code = 500
             reply = {"message": "internal error (see the server log)", "reason": "internal"}
@@ -264,8 +277,8 @@ class RunsHandler(BatchHandler):
     async def get(self) -> None:
         runs, total = await self.call(
             self.service.list_runs, self.get_query_argument("workflow", None),
-            self.get_query_arguments("state"), self.int_arg("limit", 50) or 50,
-            self.int_arg("offset", 0) or 0)
+            self.get_query_arguments("state"), self.int_arg("limit", 50),
+            self.int_arg("offset", 0))
         self.reply({"total": total, "runs": [run_json(r) for r in runs]})
 
 
@@ -273,7 +286,7 @@ class RunHandler(BatchHandler):
     @web.authenticated
     @authorized
     async def get(self, run_id: str) -> None:
-        run = await self.call(self.service.get_run, int(run_id))
+        run = await self.call(self.service.get_run, run_id_of(run_id))
         # the pinned definition it runs: a draft may have changed since a pre-run
         self.reply({**run_json(run), "definition": run.definition.to_dict()})
 
@@ -285,7 +298,7 @@ class RunActionHandler(BatchHandler):
     @authorized
     async def post(self, run_id: str, action: str) -> None:
         body = self.body()
-        service, rid = self.service, int(run_id)
+        service, rid = self.service, run_id_of(run_id)
         if action == "stop":
             await self.call(service.request_stop, rid)
             self.reply({"run_id": rid, "stopping": True}, 202)
@@ -307,7 +320,7 @@ class AttemptsHandler(BatchHandler):
     @web.authenticated
     @authorized
     async def get(self, run_id: str, task: str) -> None:
-        attempts = await self.call(self.service.task_attempts, int(run_id), task)
+        attempts = await self.call(self.service.task_attempts, run_id_of(run_id), task)
         self.reply({"attempts": attempts})
 
 
@@ -315,7 +328,7 @@ class LogHandler(BatchHandler):
     @web.authenticated
     @authorized
     async def get(self, run_id: str, task: str) -> None:
-        chunk = await self.call(self.service.read_log, int(run_id), task,
+        chunk = await self.call(self.service.read_log, run_id_of(run_id), task,
                                 self.int_arg("attempt"), self.int_arg("offset", 0) or 0)
         self.reply(chunk)
 
@@ -327,12 +340,11 @@ class OutputHandler(BatchHandler):
         fmt = self.get_query_argument("format", "ipynb")
         if fmt not in ("ipynb", "html"):
             raise InvalidInput(f"format must be ipynb or html, not {fmt!r}")
-        attempt, text = await self.call(self.service.notebook_output, int(run_id), task,
+        attempt, text = await self.call(self.service.notebook_output, run_id_of(run_id), task,
                                         self.int_arg("attempt"), fmt == "html")
         self.set_header("X-Batch-Attempt", str(attempt))
-        self.set_header("Content-Type", "text/html; charset=utf-8" if fmt == "html"
-                        else "application/x-ipynb+json")
-        self.finish(text)
+        self.finish(text, set_content_type="text/html; charset=utf-8" if fmt == "html"
+                    else "application/x-ipynb+json")
 
 
 # --- resources ------------------------------------------------------------------------
@@ -379,8 +391,7 @@ class ResourceVersionHandler(BatchHandler):
     @authorized
     async def get(self, name: str, version: str) -> None:
         _, content = await self.call(self.service.read_resource, f"{name}@{version}")
-        self.set_header("Content-Type", "application/octet-stream")
-        self.finish(content)
+        self.finish(content, set_content_type="application/octet-stream")
 
 
 class ResourceDiffHandler(BatchHandler):

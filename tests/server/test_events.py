@@ -1,0 +1,82 @@
+"""Run and task state changes reach Jupyter's own event system (jupyter-events), under
+the schema the extension registers, so a client follows a run without polling."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import jsonschema
+
+from jupyter_batch.server.events import SCHEMA_ID, SCHEMA_PATH
+from tests.helpers import shell, workflow_doc
+from tests.server.api import PATIENCE, BatchAPI
+
+DAY = "2026-03-02"
+
+
+def compact(events: list[dict[str, Any]]) -> list[tuple[str, ...]]:
+    return [("run", e["state"]) if e["kind"] == "run" else (e["task_id"], e["state"])
+            for e in events]
+
+
+async def test_a_prerun_emits_its_changes_in_order(api: BatchAPI, jp_serverapp: Any) -> None:
+    assert SCHEMA_ID in jp_serverapp.event_logger.schemas
+    await api.create_workflow(workflow_doc("wf"))  # a -> b
+    run_id = await api.prerun("wf", DAY)
+    await api.wait_run(run_id)
+    events = api.events.of_run(run_id)
+
+    assert compact(events) == [
+        ("run", "running"),
+        ("a", "queued"), ("a", "running"), ("a", "success"),
+        ("b", "queued"), ("b", "running"), ("b", "success"),
+        ("run", "success")]
+    tasks = [e for e in events if e["kind"] == "task"]
+    assert [(e["attempt"], e["exit_code"]) for e in tasks if e["state"] != "queued"] == [
+        (1, None), (1, 0), (1, None), (1, 0)]
+    assert [e["at"] for e in events] == sorted(e["at"] for e in events)
+
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    for event in events:
+        jsonschema.validate(event, schema)
+        jp_serverapp.event_logger.schemas.validate_event(SCHEMA_ID, event)
+
+
+async def test_a_failure_is_emitted_with_its_exit_code(api: BatchAPI) -> None:
+    await api.create_workflow(workflow_doc("wf", tasks=[shell("a", "exit 3"), shell("b")],
+                                           relations=[("a", "b")]))
+    run_id = await api.prerun("wf", DAY)
+    assert (await api.wait_run(run_id))["state"] == "failed"
+    events = api.events.of_run(run_id)
+    assert compact(events) == [
+        ("run", "running"), ("a", "queued"), ("a", "running"), ("a", "failed"),
+        ("b", "upstream_failed"), ("run", "failed")]
+    failed = events[3]
+    assert (failed["attempt"], failed["exit_code"]) == (1, 3)
+    assert events[4]["message"]
+
+
+async def test_a_websocket_subscriber_receives_the_changes(api: BatchAPI,
+                                                           jp_ws_fetch: Any) -> None:
+    """What the side panel does: subscribe to /api/events/subscribe and follow a run."""
+    ws = await jp_ws_fetch("api", "events", "subscribe")
+    try:
+        await api.create_workflow(workflow_doc("wf"))
+        run_id = await api.prerun("wf", DAY)
+        received = []
+        while not received or received[-1] != ("run", "success"):
+            raw = await asyncio.wait_for(ws.read_message(), PATIENCE)
+            assert raw is not None, f"the socket closed after {received}"
+            message = json.loads(raw)
+            if message.get("schema_id") == SCHEMA_ID and message["run_id"] == run_id:
+                received.append(("run", message["state"]) if message["kind"] == "run"
+                                else (message["task_id"], message["state"]))
+        assert received == [
+            ("run", "running"),
+            ("a", "queued"), ("a", "running"), ("a", "success"),
+            ("b", "queued"), ("b", "running"), ("b", "success"),
+            ("run", "success")]
+    finally:
+        ws.close()

@@ -19,10 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import nbformat  # noqa: E402
-import papermill  # noqa: E402
+import nbformat
+import papermill
 
-from jupyter_batch.service import BatchService  # noqa: E402
+from jupyter_batch.service import BatchService
 
 
 def tiny_notebook() -> nbformat.NotebookNode:

@@ -1,0 +1,180 @@
+import React, { useEffect, useState } from 'react';
+
+import type { BatchApiError } from '../api';
+import { formatTime } from '../format';
+import type { IResourceInfo, IResourceVersion } from '../types';
+import { ActionButton, ErrorBanner, VirtualList } from './common';
+
+export interface IResourceActions {
+  select: (name: string | null) => void;
+  open: (name: string, version: number) => void;
+  diff: (name: string, from: number, to: number) => void;
+  /** upload the file open in the main area as a new version of `name` */
+  uploadCurrent: (name: string) => void;
+  refresh: () => void;
+}
+
+export interface IResourcesViewProps {
+  resources: readonly IResourceInfo[];
+  loaded: boolean;
+  selected: string | null;
+  versions: readonly IResourceVersion[];
+  error: BatchApiError | null;
+  actions: IResourceActions;
+}
+
+/** Formats that are not text: no editor tab, no diff. */
+const BINARY = new Set(['jar', 'zip', 'tar', 'tar.gz']);
+
+function sizeText(bytes: number): string {
+  return bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+function Versions(props: {
+  name: string;
+  format: string;
+  versions: readonly IResourceVersion[];
+  actions: IResourceActions;
+}): JSX.Element {
+  const { name, versions, actions } = props;
+  const text = !BINARY.has(props.format);
+  const newest = versions[0]?.version ?? 0;
+  const [from, setFrom] = useState(Math.max(1, newest - 1));
+  const [to, setTo] = useState(newest);
+  useEffect(() => {
+    setFrom(Math.max(1, newest - 1));
+    setTo(newest);
+  }, [name, newest]);
+  return (
+    <div className="jp-batch-versions" data-resource={name}>
+      <div className="jp-batch-section-title">
+        {name}
+        <span className="jp-batch-spacer" />
+        <ActionButton label="×" title="Close" onClick={() => actions.select(null)} />
+      </div>
+      <div className="jp-batch-toolbar">
+        <ActionButton
+          label="Upload current file"
+          title={`Add the file open in the editor as a new version of ${name}`}
+          onClick={() => actions.uploadCurrent(name)}
+        />
+      </div>
+      {text && versions.length > 1 && (
+        <div className="jp-batch-toolbar jp-batch-diffbar">
+          <span>Diff</span>
+          <select
+            className="jp-batch-select"
+            aria-label="diff from"
+            value={from}
+            onChange={event => setFrom(Number(event.target.value))}
+          >
+            {versions.map(v => (
+              <option key={v.version} value={v.version}>
+                v{v.version}
+              </option>
+            ))}
+          </select>
+          <span>→</span>
+          <select
+            className="jp-batch-select"
+            aria-label="diff to"
+            value={to}
+            onChange={event => setTo(Number(event.target.value))}
+          >
+            {versions.map(v => (
+              <option key={v.version} value={v.version}>
+                v{v.version}
+              </option>
+            ))}
+          </select>
+          <ActionButton
+            label="Show diff"
+            disabled={from === to}
+            onClick={() => actions.diff(name, from, to)}
+          />
+        </div>
+      )}
+      <ul className="jp-batch-version-list">
+        {versions.map(v => (
+          <li key={v.version} className="jp-batch-version" data-version={v.version}>
+            <div className="jp-batch-version-line">
+              <span className="jp-batch-version-number">v{v.version}</span>
+              <span className="jp-batch-version-message" title={v.message}>
+                {v.message || <span className="jp-batch-muted">(no message)</span>}
+              </span>
+              <ActionButton
+                label="Open"
+                title={text ? `Open ${name}@${v.version} read-only` : 'Not a text file'}
+                disabled={!text}
+                onClick={() => actions.open(name, v.version)}
+              />
+            </div>
+            <div
+              className="jp-batch-muted jp-batch-version-meta"
+              title={`by ${v.author}, sha256 ${v.sha256}`}
+            >
+              {formatTime(v.created_at)} · {sizeText(v.size)} · {v.author}
+            </div>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+export function ResourcesView(props: IResourcesViewProps): JSX.Element {
+  const { resources, selected, actions } = props;
+  return (
+    <div className="jp-batch-view jp-batch-resources">
+      <div className="jp-batch-toolbar">
+        <span className="jp-batch-muted" title="Right-click a file in the file browser to add it">
+          {resources.length} resources
+        </span>
+        <span className="jp-batch-spacer" />
+        <ActionButton label="Refresh" onClick={actions.refresh} />
+      </div>
+      <ErrorBanner error={props.error} onRetry={actions.refresh} />
+      {props.loaded && resources.length === 0 && (
+        <div className="jp-batch-empty">
+          No resources yet. Right-click a .ipynb, .py, .sh, .sql or .hql file in the file
+          browser and choose “Add to Batch as resource”.
+        </div>
+      )}
+      <VirtualList
+        className={selected ? 'jp-mod-half' : ''}
+        count={resources.length}
+        rowHeight={40}
+        rowKey={i => resources[i].name}
+        renderRow={i => {
+          const r = resources[i];
+          return (
+            <div
+              className={`jp-batch-resource${r.name === selected ? ' jp-mod-selected' : ''}`}
+              data-resource={r.name}
+              role="button"
+              tabIndex={0}
+              onClick={() => actions.select(r.name === selected ? null : r.name)}
+              onKeyDown={event => event.key === 'Enter' && actions.select(r.name)}
+            >
+              <div className="jp-batch-run-line">
+                <span className="jp-batch-resource-name">{r.name}</span>
+                <span className="jp-batch-muted">v{r.latest_version}</span>
+              </div>
+              <div className="jp-batch-muted">
+                {r.format} · {formatTime(r.updated_at)}
+              </div>
+            </div>
+          );
+        }}
+      />
+      {selected && (
+        <Versions
+          name={selected}
+          format={resources.find(r => r.name === selected)?.format ?? ''}
+          versions={props.versions}
+          actions={actions}
+        />
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,151 @@
+import type { BatchApi } from '../api';
+import type { BatchEvents, StateChange } from '../events';
+import type { IRun, IWorkflowInfo } from '../types';
+import { ViewModel } from './base';
+
+/**
+ * The workflows list, and each shown workflow's newest run.
+ *
+ * GET /workflows has no "last run" yet, so the newest run of each workflow on screen is
+ * asked for (GET /runs?workflow=X&limit=1) when its row first shows, and again when a
+ * run event may have changed it.
+ */
+export class WorkflowsModel extends ViewModel {
+  constructor(
+    private readonly _api: BatchApi,
+    events: BatchEvents
+  ) {
+    super();
+    events.changed.connect(this._onChange, this);
+  }
+
+  get workflows(): readonly IWorkflowInfo[] {
+    return this._shown;
+  }
+
+  /** Every workflow's name (the search does not apply). */
+  get names(): string[] {
+    return this._all.map(w => w.name);
+  }
+
+  get total(): number {
+    return this._all.length;
+  }
+
+  get loaded(): boolean {
+    return this._loaded;
+  }
+
+  get search(): string {
+    return this._search;
+  }
+
+  /** The newest run of a workflow: undefined while unknown, null when it never ran. */
+  lastRun(name: string): IRun | null | undefined {
+    const info = this._all.find(w => w.name === name);
+    if (info?.last_run !== undefined) {
+      return info.last_run;
+    }
+    return this._lastRuns.get(name);
+  }
+
+  setSearch(text: string): void {
+    this._search = text;
+    this._filter();
+    this.emit();
+  }
+
+  async refresh(): Promise<void> {
+    const workflows = await this.load(() => this._api.listWorkflows());
+    if (workflows) {
+      this._all = workflows;
+      this._loaded = true;
+      this._filter();
+      this.emit();
+    }
+  }
+
+  /** The rows now on screen: fetch the last runs not known yet. */
+  showing(names: string[]): void {
+    this._visible = names;
+    const missing = names.filter(n => !this._lastRuns.has(n) && !this._pending.has(n));
+    void this._fetchLastRuns(missing);
+  }
+
+  /** After an action started runs of this workflow. */
+  ranNow(name: string): void {
+    void this._fetchLastRuns([name]);
+  }
+
+  private async _fetchLastRuns(names: string[]): Promise<void> {
+    const wanted = names.filter(n => this._all.find(w => w.name === n)?.last_run === undefined);
+    if (!wanted.length) {
+      return;
+    }
+    wanted.forEach(n => this._pending.add(n));
+    this._fetching++;
+    await Promise.all(
+      wanted.map(async name => {
+        try {
+          const page = await this._api.listRuns({ workflow: name, limit: 1 });
+          this._lastRuns.set(name, page.runs[0] ?? null);
+        } catch {
+          // a transient failure: the row keeps "unknown" and is asked again later
+        } finally {
+          this._pending.delete(name);
+        }
+      })
+    );
+    this._fetching--;
+    if (this._missed && this._fetching === 0) {
+      // a run event came while the answers were on their way: they may be older
+      this._missed = false;
+      this.debounce('last-runs', 400, () => void this._fetchLastRuns(this._visible));
+    }
+    this.emit();
+  }
+
+  private _filter(): void {
+    const needle = this._search.trim().toLowerCase();
+    this._shown = needle
+      ? this._all.filter(
+          w =>
+            w.name.toLowerCase().includes(needle) ||
+            (w.description ?? '').toLowerCase().includes(needle)
+        )
+      : this._all;
+  }
+
+  private _onChange(_: unknown, change: StateChange): void {
+    if (change.kind !== 'run') {
+      return;
+    }
+    if (this._fetching > 0) {
+      this._missed = true;
+    }
+    for (const [name, run] of this._lastRuns) {
+      if (run && run.id === change.run_id) {
+        this._lastRuns.set(name, { ...run, state: change.state });
+        this.emit();
+        return;
+      }
+    }
+    // A run we do not know: a new one. The event does not name its workflow yet, so
+    // ask again for the rows on screen, once per burst.
+    if (change.workflow) {
+      void this._fetchLastRuns([change.workflow]);
+      return;
+    }
+    this.debounce('last-runs', 400, () => void this._fetchLastRuns(this._visible));
+  }
+
+  private _all: IWorkflowInfo[] = [];
+  private _shown: IWorkflowInfo[] = [];
+  private _search = '';
+  private _loaded = false;
+  private _lastRuns = new Map<string, IRun | null>();
+  private _pending = new Set<string>();
+  private _visible: string[] = [];
+  private _fetching = 0;
+  private _missed = false;
+}

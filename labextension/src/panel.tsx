@@ -1,0 +1,261 @@
+/**
+ * The side panel: Workflows, Runs and Resources tabs, wired to their view models.
+ * The views only render what they are given and call back; this widget turns the
+ * callbacks into model calls, dialogs and commands.
+ */
+import { Notification, ReactWidget } from '@jupyterlab/apputils';
+import type { CommandRegistry } from '@lumino/commands';
+import React from 'react';
+
+import type { BatchApi } from './api';
+import { CommandIDs } from './commands';
+import { ResourcesView } from './components/resources';
+import { RunsView } from './components/runs';
+import { WorkflowsView } from './components/workflows';
+import type { IWorkflowActions } from './components/workflows';
+import { askDate, askMessage, askRange, confirm } from './dialogs';
+import type { BatchEvents } from './events';
+import { ResourcesModel } from './models/resources';
+import { RunsModel } from './models/runs';
+import { WorkflowsModel } from './models/workflows';
+import { reportError } from './report';
+
+export type PanelTab = 'workflows' | 'runs' | 'resources';
+
+const TABS: { id: PanelTab; label: string }[] = [
+  { id: 'workflows', label: 'Workflows' },
+  { id: 'runs', label: 'Runs' },
+  { id: 'resources', label: 'Resources' }
+];
+
+export class BatchPanel extends ReactWidget {
+  readonly workflows: WorkflowsModel;
+  readonly runs: RunsModel;
+  readonly resources: ResourcesModel;
+
+  constructor(
+    private readonly _api: BatchApi,
+    events: BatchEvents,
+    private readonly _commands: CommandRegistry
+  ) {
+    super();
+    this.id = 'jupyter-batch-panel';
+    this.addClass('jp-batch-panel');
+    this.workflows = new WorkflowsModel(_api, events);
+    this.runs = new RunsModel(_api, events);
+    this.resources = new ResourcesModel(_api);
+    for (const model of [this.workflows, this.runs, this.resources]) {
+      model.changed.connect(() => this.update(), this);
+    }
+  }
+
+  get tab(): PanelTab {
+    return this._tab;
+  }
+
+  /** Show a tab, loading it the first time. */
+  showTab(tab: PanelTab): void {
+    this._tab = tab;
+    this.update();
+    if (!this._loaded.has(tab)) {
+      this._loaded.add(tab);
+      void this._refresh(tab);
+    }
+  }
+
+  /** The Runs tab, filtered to one workflow. */
+  showRunsOf(workflow: string): void {
+    this._loaded.add('runs');
+    this.showTab('runs');
+    this.runs.setFilter({ workflow, state: '' });
+  }
+
+  dispose(): void {
+    this.workflows.dispose();
+    this.runs.dispose();
+    this.resources.dispose();
+    super.dispose();
+  }
+
+  protected onAfterShow(): void {
+    this.showTab(this._tab);
+  }
+
+  private _refresh(tab: PanelTab): Promise<void> {
+    switch (tab) {
+      case 'workflows':
+        return this.workflows.refresh();
+      case 'runs':
+        return Promise.all([this.runs.refresh(), this._ensureWorkflows()]).then(() => undefined);
+      case 'resources':
+        return this.resources.refresh();
+    }
+  }
+
+  private async _ensureWorkflows(): Promise<void> {
+    if (!this.workflows.loaded) {
+      await this.workflows.refresh();
+    }
+  }
+
+  /** Run an action for a workflow, its row disabled meanwhile; errors are shown. */
+  private async _act(name: string, what: string, work: () => Promise<void>): Promise<void> {
+    this._busy.add(name);
+    this.update();
+    try {
+      await work();
+    } catch (error) {
+      reportError(`${what} ${name}`, error);
+    } finally {
+      this._busy.delete(name);
+      this.update();
+    }
+  }
+
+  private _openRun = (runId: number): void => {
+    void this._commands.execute(CommandIDs.openRun, { runId });
+  };
+
+  private _workflowActions: IWorkflowActions = {
+    openRuns: name => this.showRunsOf(name),
+    openRun: this._openRun,
+    prerun: name =>
+      this._act(name, 'Pre-run', async () => {
+        const runId = await this._api.prerun(name);
+        Notification.info(`Pre-run of ${name} started: run #${runId}`, { autoClose: 4000 });
+        this.workflows.ranNow(name);
+        this._openRun(runId);
+      }),
+    runNow: name =>
+      this._act(name, 'Run', async () => {
+        const date = await askDate(name);
+        if (date === null) {
+          return;
+        }
+        const runId = await this._api.runNow(name, date || undefined);
+        Notification.info(`Run #${runId} of ${name} started for ${date}`, { autoClose: 4000 });
+        this.workflows.ranNow(name);
+        this._openRun(runId);
+      }),
+    backfill: name =>
+      this._act(name, 'Backfill', async () => {
+        const range = await askRange(name);
+        if (range === null) {
+          return;
+        }
+        const runIds = await this._api.backfill(name, range.start, range.end);
+        Notification.info(
+          `Backfill of ${name}: ${runIds.length} runs, ${range.start} to ${range.end}, run one after the other`,
+          { autoClose: 5000 }
+        );
+        this.workflows.ranNow(name);
+        this.showRunsOf(name);
+      }),
+    publish: name =>
+      this._act(name, 'Publish', async () => {
+        const message = await askMessage(`Publish ${name}`, 'Publish');
+        if (message === null) {
+          return;
+        }
+        const result = await this._api.publish(name, message);
+        Notification.success(
+          result.created
+            ? `Published ${name} as version ${result.version}`
+            : `${name} is already published as version ${result.version}`,
+          { autoClose: 4000 }
+        );
+        await this.workflows.refresh();
+      }),
+    offline: name =>
+      this._act(name, 'Take offline', async () => {
+        const sure = await confirm(
+          `Take ${name} offline?`,
+          'Its schedule stops; runs already started go on. Publish it again to resume.',
+          'Take offline'
+        );
+        if (!sure) {
+          return;
+        }
+        await this._api.offline(name);
+        await this.workflows.refresh();
+      })
+  };
+
+  private _onShowing = (names: string[]): void => this.workflows.showing(names);
+
+  render(): JSX.Element {
+    const tab = this._tab;
+    return (
+      <div className="jp-batch-panel-body">
+        <div className="jp-batch-tabs" role="tablist">
+          {TABS.map(t => (
+            <button
+              key={t.id}
+              role="tab"
+              aria-selected={t.id === tab}
+              className={`jp-batch-tab${t.id === tab ? ' jp-mod-current' : ''}`}
+              data-tab={t.id}
+              onClick={() => this.showTab(t.id)}
+            >
+              {t.label}
+            </button>
+          ))}
+        </div>
+        {tab === 'workflows' && (
+          <WorkflowsView
+            workflows={this.workflows.workflows}
+            total={this.workflows.total}
+            loaded={this.workflows.loaded}
+            lastRun={name => this.workflows.lastRun(name)}
+            search={this.workflows.search}
+            onSearch={text => this.workflows.setSearch(text)}
+            onShowing={this._onShowing}
+            busy={this._busy}
+            actions={this._workflowActions}
+            error={this.workflows.error}
+            onRefresh={() => void this.workflows.refresh()}
+          />
+        )}
+        {tab === 'runs' && (
+          <RunsView
+            runs={this.runs.runs}
+            total={this.runs.total}
+            offset={this.runs.offset}
+            pageSize={this.runs.pageSize}
+            loading={this.runs.loading}
+            filter={this.runs.filter}
+            workflowNames={this.workflows.names}
+            error={this.runs.error}
+            onFilter={filter => this.runs.setFilter(filter)}
+            onPage={offset => this.runs.goTo(offset)}
+            onOpen={this._openRun}
+            onRefresh={() => void this.runs.refresh()}
+          />
+        )}
+        {tab === 'resources' && (
+          <ResourcesView
+            resources={this.resources.resources}
+            loaded={this.resources.loaded}
+            selected={this.resources.selected}
+            versions={this.resources.versions}
+            error={this.resources.error}
+            actions={{
+              select: name => void this.resources.select(name),
+              open: (name, version) =>
+                void this._commands.execute(CommandIDs.openVersion, { name, version }),
+              diff: (name, from, to) =>
+                void this._commands.execute(CommandIDs.diffVersions, { name, from, to }),
+              uploadCurrent: name =>
+                void this._commands.execute(CommandIDs.uploadCurrent, { name }),
+              refresh: () => void this.resources.refresh()
+            }}
+          />
+        )}
+      </div>
+    );
+  }
+
+  private _tab: PanelTab = 'workflows';
+  private _loaded = new Set<PanelTab>();
+  private _busy = new Set<string>();
+}

@@ -1,0 +1,202 @@
+/**
+ * What the REST API under /batch/api sends and receives (see its openapi.json).
+ * Times are ISO-8601 strings; optional fields are ones the server may add later.
+ */
+
+export type WorkflowState = 'draft' | 'published' | 'offline';
+
+export type RunState =
+  | 'queued'
+  | 'running'
+  | 'success'
+  | 'failed'
+  | 'cancelled'
+  | 'interrupted';
+
+export const RUN_STATES: readonly RunState[] = [
+  'queued',
+  'running',
+  'success',
+  'failed',
+  'cancelled',
+  'interrupted'
+];
+
+export type TaskState =
+  | 'pending'
+  | 'waiting'
+  | 'queued'
+  | 'running'
+  | 'success'
+  | 'failed'
+  | 'retrying'
+  | 'skipped'
+  | 'upstream_failed'
+  | 'cancelled';
+
+export type RunTrigger = 'schedule' | 'manual' | 'prerun' | 'backfill';
+
+export interface ISchedule {
+  cron?: string;
+  once?: string;
+  timezone?: string;
+  catchup?: string;
+  start?: string;
+  end?: string;
+  max_active_runs?: number;
+}
+
+export interface ITaskSpec {
+  id: string;
+  type: string;
+  [option: string]: unknown;
+}
+
+/** A workflow file (NAME.workflow.json). */
+export interface IWorkflowFile {
+  name: string;
+  description?: string;
+  params?: Record<string, unknown>;
+  schedule?: ISchedule;
+  max_parallel?: number;
+  failure_strategy?: 'continue' | 'stop';
+  references?: { id: string; workflow: string; [k: string]: unknown }[];
+  tasks: ITaskSpec[];
+  relations?: { from: string; to: string; rerun?: boolean }[];
+}
+
+export interface IWorkflowInfo {
+  name: string;
+  state: WorkflowState;
+  description: string | null;
+  latest_version: number | null;
+  draft_changed: boolean;
+  updated_at: string;
+  draft: IWorkflowFile;
+  /** Not served yet: the next scheduled fire, when the server knows it. */
+  next_run_at?: string | null;
+  /** Not served yet: the newest run of the workflow. */
+  last_run?: IRun | null;
+}
+
+export interface ITaskRun {
+  id: string;
+  state: TaskState;
+  attempt: number;
+  exit_code: number | null;
+  message: string | null;
+  outputs: Record<string, unknown> | null;
+  started_at: string | null;
+  ended_at: string | null;
+}
+
+export interface IRun {
+  id: number;
+  workflow: string;
+  workflow_version: number | null;
+  logical_date: string;
+  trigger: RunTrigger;
+  state: RunState;
+  message: string | null;
+  params: Record<string, unknown> | null;
+  created_at: string;
+  started_at: string | null;
+  ended_at: string | null;
+  /** Present on GET /runs/{id} once the run has task runs. */
+  tasks?: ITaskRun[];
+}
+
+export interface IRunsPage {
+  total: number;
+  runs: IRun[];
+}
+
+export interface IRunsQuery {
+  workflow?: string;
+  states?: RunState[];
+  limit?: number;
+  offset?: number;
+}
+
+export interface ILayoutNode {
+  id: string;
+  kind: 'task' | 'reference';
+  type: string;
+  /** the layer (left to right) */
+  x: number;
+  /** the row inside the layer */
+  y: number;
+  workflow?: string;
+}
+
+export interface ILayoutEdge {
+  from: string;
+  to: string;
+  rerun: boolean;
+}
+
+export interface ILayout {
+  name: string;
+  nodes: ILayoutNode[];
+  edges: ILayoutEdge[];
+}
+
+export interface IAttempt {
+  attempt: number;
+  state: TaskState;
+  started_at: string | null;
+  ended_at: string | null;
+  exit_code: number | null;
+  message: string | null;
+}
+
+export interface ILogChunk {
+  text: string;
+  offset: number;
+  next_offset: number;
+  /** the attempt has finished: nothing more will be written */
+  complete: boolean;
+  attempt: number;
+}
+
+export interface IRerunPlan {
+  run_id: number;
+  tasks: string[];
+  started: boolean;
+}
+
+export interface IResourceInfo {
+  name: string;
+  format: string;
+  latest_version: number;
+  updated_at: string;
+  namespace?: string;
+}
+
+export interface IResourceVersion {
+  name: string;
+  version: number;
+  sha256: string;
+  size: number;
+  message: string;
+  author: string;
+  created_at: string;
+}
+
+export interface IAddedVersion {
+  version: IResourceVersion;
+  created: boolean;
+}
+
+export interface IPublished {
+  name: string;
+  version: number;
+  created: boolean;
+}
+
+/** The error body of every 4xx/5xx answer. */
+export interface IErrorBody {
+  message: string;
+  reason: string;
+  problems?: { where: string; message: string }[];
+}

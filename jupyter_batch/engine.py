@@ -287,12 +287,13 @@ class _Driver:
         self.state[node] = new
         self.engine.reporter.task_changed(TaskChange(
             run_id=self.plan.run_id, task_id=node, state=new, attempt=self.attempt[node],
-            at=_now(), **fields))
+            at=_now(), workflow=self.wf.name, **fields))
         if new in TASK_FINISHED:
             self._finished_node(node)
 
     def _run_changed(self, state: RunState, message: str | None = None) -> None:
-        self.engine.reporter.run_changed(RunChange(self.plan.run_id, state, _now(), message))
+        self.engine.reporter.run_changed(RunChange(self.plan.run_id, state, _now(), message,
+                                                   workflow=self.wf.name))
 
     # --- the loop --------------------------------------------------------------------
 

@@ -22,6 +22,8 @@ class TaskChange:
     message: str | None = None
     log_path: str | None = None
     outputs: dict[str, str] | None = None
+    #: the run's workflow, for listeners that follow one workflow
+    workflow: str | None = None
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class RunChange:
     state: RunState
     at: datetime
     message: str | None = None
+    workflow: str | None = None
 
 
 Change = TaskChange | RunChange

@@ -21,7 +21,8 @@ SCHEMA_ID = "https://events.jupyter-batch.org/state_change/v1"
 def event_data(change: Change) -> dict[str, Any]:
     """The event a change becomes (what the schema describes)."""
     data: dict[str, Any] = {"kind": "run", "run_id": change.run_id, "state": change.state.value,
-                            "at": change.at.isoformat(), "message": change.message}
+                            "at": change.at.isoformat(), "message": change.message,
+                            "workflow": change.workflow}
     if isinstance(change, TaskChange):
         data.update(kind="task", task_id=change.task_id, attempt=change.attempt,
                     exit_code=change.exit_code)

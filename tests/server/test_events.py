@@ -37,6 +37,7 @@ async def test_a_prerun_emits_its_changes_in_order(api: BatchAPI, jp_serverapp: 
     assert [(e["attempt"], e["exit_code"]) for e in tasks if e["state"] != "queued"] == [
         (1, None), (1, 0), (1, None), (1, 0)]
     assert [e["at"] for e in events] == sorted(e["at"] for e in events)
+    assert {e["workflow"] for e in events} == {"wf"}  # a listener can follow one workflow
 
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     for event in events:

@@ -34,6 +34,7 @@ from .model.records import (
     WorkflowVersion,
 )
 from .model.resource import parse_ref
+from .model.schedule import next_fire
 from .model.states import RunState, TaskState
 from .model.textdiff import diff_versions
 from .model.variables import parse_logical_date
@@ -203,6 +204,17 @@ class BatchService:
 
     def list_workflows(self) -> list[WorkflowInfo]:
         return self.store.workflows.list()
+
+    def workflow_overview(self) -> list[tuple[WorkflowInfo, Run | None, datetime | None]]:
+        """Every workflow with its newest run and, when published on a schedule, its next
+        fire time: what a list of workflows shows, in three queries."""
+        self._settle()
+        last = self.store.runs.latest_per_workflow()
+        now = _utcnow()
+        upcoming = {v.name: next_fire(v.definition.schedule, now)
+                    for v in self.store.workflows.published() if v.definition.schedule}
+        return [(info, last.get(info.name), upcoming.get(info.name))
+                for info in self.store.workflows.list()]
 
     def workflow_versions(self, name: str) -> list[WorkflowVersion]:
         return self.store.workflows.versions(name)

@@ -152,8 +152,13 @@ class WorkflowsHandler(BatchHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        items = await self.call(self.service.list_workflows)
-        self.reply({"workflows": [_workflow_info(i) for i in items]})
+        items = await self.call(self.service.workflow_overview)
+        self.reply({"workflows": [
+            {**_workflow_info(info), "next_run_at": next_run,
+             "last_run": last and {"id": last.id, "state": last.state,
+                                   "logical_date": last.logical_date, "trigger": last.trigger,
+                                   "ended_at": last.ended_at}}
+            for info, last, next_run in items]})
 
     @web.authenticated
     @authorized

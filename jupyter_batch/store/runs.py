@@ -133,6 +133,13 @@ class RunRepo:
                                 .group_by(runs_t.c.workflow)).all()
         return {workflow: cycle for workflow, cycle in rows}
 
+    def latest_per_workflow(self) -> dict[str, Run]:
+        """The newest run of every workflow (without task runs), in one query."""
+        newest = select(func.max(runs_t.c.id)).group_by(runs_t.c.workflow)
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(runs_t).where(runs_t.c.id.in_(newest))).all()
+        return {r.workflow: _run(r, []) for r in rows}
+
     def count_active(self, workflow: str, trigger: str) -> int:
         """How many runs of ``workflow`` made by ``trigger`` are queued or running."""
         with self._engine.connect() as conn:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import base64
 import itertools
+from datetime import datetime, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import nbformat
 import pytest
@@ -148,6 +150,25 @@ async def test_a_workflow_named_like_a_route_is_refused_or_reachable(api: BatchA
     assert (await api.ok("GET", "/workflows/validate"))["name"] == "validate"
     reply = await api.request("DELETE", "/workflows/validate")
     assert reply.code == 204
+
+
+async def test_the_workflow_list_tells_last_run_and_next_fire(api: BatchAPI) -> None:
+    await api.create_workflow(workflow_doc("nightly", schedule={
+        "cron": "0 2 * * *", "timezone": "Europe/Berlin"}))
+    await api.create_workflow(workflow_doc("adhoc"))
+    await api.publish("nightly")
+    run_id = await api.prerun("adhoc", "2026-11-20")
+    await api.wait_run(run_id)
+
+    rows = {w["name"]: w for w in (await api.ok("GET", "/workflows"))["workflows"]}
+
+    assert rows["adhoc"]["last_run"]["id"] == run_id
+    assert rows["adhoc"]["last_run"]["state"] == "success"
+    assert rows["adhoc"]["next_run_at"] is None  # a draft is never scheduled
+    assert rows["nightly"]["last_run"] is None
+    fire = datetime.fromisoformat(rows["nightly"]["next_run_at"])
+    assert fire > datetime.now(timezone.utc)
+    assert fire.astimezone(ZoneInfo("Europe/Berlin")).strftime("%H:%M") == "02:00"
 
 
 async def test_offline_then_delete(api: BatchAPI) -> None:

@@ -5,32 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict, is_dataclass
 from datetime import datetime
-from enum import Enum
 from pathlib import Path
 from typing import Any
+
+from ..model.wire import plain
 
 
 def fail(message: str, prefix: str | None = None) -> None:
     """One line on stderr."""
     print(f"{prefix}: {message}" if prefix else f"error: {message}", file=sys.stderr)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if is_dataclass(value) and not isinstance(value, type):
-        if hasattr(value, "to_dict"):
-            return value.to_dict()
-        return {k: _plain(v) for k, v in asdict(value).items()}
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, Enum):
-        return value.value
-    return value
 
 
 def write_out(text: str, path: str | None, what: str = "") -> None:
@@ -43,7 +27,7 @@ def write_out(text: str, path: str | None, what: str = "") -> None:
 
 
 def emit_json(value: Any) -> None:
-    print(json.dumps(_plain(value), indent=2, ensure_ascii=False, default=str))
+    print(json.dumps(plain(value), indent=2, ensure_ascii=False, default=str))
 
 
 def when(value: datetime | None) -> str:

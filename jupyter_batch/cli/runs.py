@@ -13,6 +13,7 @@ import sys
 import time
 from typing import Any
 
+from ..model.wire import run_json
 from .output import emit_json, table, when, write_out
 from .workflows import read_document
 
@@ -96,7 +97,7 @@ def _wait(service: Any, run_id: int) -> Any:
 def _finish(service: Any, run_id: int, args: argparse.Namespace) -> int:
     code = follow(service, run_id, quiet=args.json)
     if args.json:
-        emit_json(_run_json(service.get_run(run_id)))
+        emit_json(run_json(service.get_run(run_id)))
     service.close()
     return code
 
@@ -113,22 +114,6 @@ def run_workflow(args: argparse.Namespace) -> int:
     return _finish(service, run_id, args)
 
 
-def _run_json(run: Any) -> dict[str, Any]:
-    data = {"id": run.id, "workflow": run.workflow, "workflow_version": run.workflow_version,
-            "logical_date": run.logical_date, "trigger": run.trigger, "state": run.state.value,
-            "message": run.message, "params": run.params,
-            "created_at": run.created_at.isoformat(),
-            "started_at": run.started_at and run.started_at.isoformat(),
-            "ended_at": run.ended_at and run.ended_at.isoformat()}
-    if run.tasks:
-        data["tasks"] = [{"id": t.task_id, "state": t.state.value, "attempt": t.attempt,
-                          "exit_code": t.exit_code, "message": t.message, "outputs": t.outputs,
-                          "started_at": t.started_at and t.started_at.isoformat(),
-                          "ended_at": t.ended_at and t.ended_at.isoformat()}
-                         for t in run.tasks]
-    return data
-
-
 def _duration(start: Any, end: Any) -> str:
     return f"{(end - start).total_seconds():.1f}s" if start and end else "-"
 
@@ -138,7 +123,7 @@ def runs(args: argparse.Namespace) -> int:
     if args.run_id is not None:
         run = service.get_run(args.run_id)
         if args.json:
-            emit_json(_run_json(run))
+            emit_json(run_json(run))
             return 0
         print(f"run {run.id}: {run.workflow} {run.logical_date} ({run.trigger}) "
               f"{run.state.value}" + (f" — {run.message}" if run.message else ""))
@@ -148,7 +133,7 @@ def runs(args: argparse.Namespace) -> int:
         return 0
     items, total = service.list_runs(args.workflow, args.state or (), args.limit, args.offset)
     if args.json:
-        emit_json({"total": total, "runs": [_run_json(r) for r in items]})
+        emit_json({"total": total, "runs": [run_json(r) for r in items]})
         return 0
     table(["RUN", "WORKFLOW", "DATE", "TRIGGER", "STATE", "CREATED", "DURATION"],
           [[r.id, r.workflow, r.logical_date, r.trigger, r.state.value, when(r.created_at),

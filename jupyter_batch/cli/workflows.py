@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..model.wire import workflow_json
 from .output import emit_json, fail, table, when, write_out
 
 
@@ -50,16 +51,10 @@ def validate(args: argparse.Namespace) -> int:
 def save(args: argparse.Namespace) -> int:
     info = _service().save_workflow(read_document(args.file))
     if args.json:
-        emit_json(_info(info))
+        emit_json(workflow_json(info))
     else:
         print(f"saved draft of {info.name!r} ({info.state})")
     return 0
-
-
-def _info(info: Any) -> dict[str, Any]:
-    return {"name": info.name, "state": info.state, "description": info.description,
-            "latest_version": info.latest_version, "draft_changed": info.draft_changed,
-            "updated_at": info.updated_at.isoformat(), "draft": info.draft.to_dict()}
 
 
 def _schedule_words(wf: Any) -> str:
@@ -74,7 +69,7 @@ def _schedule_words(wf: Any) -> str:
 def list_(args: argparse.Namespace) -> int:
     items = _service().list_workflows()
     if args.json:
-        emit_json([_info(i) for i in items])
+        emit_json([workflow_json(i) for i in items])
     else:
         table(["NAME", "STATE", "VERSION", "SCHEDULE", "UPDATED"],
               [[i.name, i.state + (" (draft changed)" if i.state != "draft" and i.draft_changed
@@ -99,7 +94,7 @@ def show(args: argparse.Namespace) -> int:
     info = service.get_workflow(args.name)
     versions = service.workflow_versions(args.name)
     if args.json:
-        data = _info(info)
+        data = workflow_json(info)
         data["versions"] = [{"version": v.version, "author": v.author, "message": v.message,
                              "published_at": v.published_at.isoformat()} for v in versions]
         emit_json(data)
@@ -141,7 +136,7 @@ def publish(args: argparse.Namespace) -> int:
 def offline(args: argparse.Namespace) -> int:
     info = _service().offline(args.name)
     if args.json:
-        emit_json(_info(info))
+        emit_json(workflow_json(info))
     else:
         print(f"{info.name} is offline: it will not be scheduled")
     return 0

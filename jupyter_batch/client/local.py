@@ -11,62 +11,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import fields, is_dataclass
-from datetime import datetime
-from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ..model.changes import Change, TaskChange
+from ..model.wire import event_json, plain, run_json, workflow_json
 from .transport import JSON, EventListener
 
 if TYPE_CHECKING:
     from ..service import BatchService
-
-
-def plain(value: Any) -> Any:
-    """Records (dataclasses), enums and times as JSON values."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value
-    if hasattr(value, "to_dict"):
-        return value.to_dict()
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set)):
-        return [plain(v) for v in value]
-    return value
-
-
-def workflow_json(info: Any) -> JSON:
-    return plain({"name": info.name, "state": info.state, "description": info.description,
-                  "latest_version": info.latest_version, "draft_changed": info.draft_changed,
-                  "updated_at": info.updated_at, "draft": info.draft})
-
-
-def run_json(run: Any) -> JSON:
-    data = {"id": run.id, "workflow": run.workflow, "workflow_version": run.workflow_version,
-            "logical_date": run.logical_date, "trigger": run.trigger, "state": run.state,
-            "message": run.message, "params": run.params, "created_at": run.created_at,
-            "started_at": run.started_at, "ended_at": run.ended_at}
-    if run.tasks:
-        data["tasks"] = [{"id": t.task_id, "state": t.state, "attempt": t.attempt,
-                          "exit_code": t.exit_code, "message": t.message, "outputs": t.outputs,
-                          "started_at": t.started_at, "ended_at": t.ended_at}
-                         for t in run.tasks]
-    return plain(data)
-
-
-def event_json(change: Change) -> JSON:
-    """A state change as the server's event stream sends it."""
-    data: JSON = {"kind": "run", "run_id": change.run_id, "state": change.state.value,
-                  "at": change.at.isoformat(), "message": change.message}
-    if isinstance(change, TaskChange):
-        data.update(kind="task", task_id=change.task_id, attempt=change.attempt,
-                    exit_code=change.exit_code)
-    return data
 
 
 class LocalTransport:

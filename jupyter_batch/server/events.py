@@ -12,21 +12,11 @@ from typing import Any
 
 from tornado.ioloop import IOLoop
 
-from ..model.changes import Change, TaskChange
+from ..model.changes import Change
+from ..model.wire import event_json
 
 SCHEMA_PATH = Path(__file__).with_name("state_change.schema.json")
 SCHEMA_ID = "https://events.jupyter-batch.org/state_change/v1"
-
-
-def event_data(change: Change) -> dict[str, Any]:
-    """The event a change becomes (what the schema describes)."""
-    data: dict[str, Any] = {"kind": "run", "run_id": change.run_id, "state": change.state.value,
-                            "at": change.at.isoformat(), "message": change.message,
-                            "workflow": change.workflow}
-    if isinstance(change, TaskChange):
-        data.update(kind="task", task_id=change.task_id, attempt=change.attempt,
-                    exit_code=change.exit_code)
-    return data
 
 
 class EventBridge:
@@ -37,7 +27,7 @@ class EventBridge:
         self._unsubscribe = service.subscribe(self._on_change)
 
     def _on_change(self, change: Change) -> None:
-        data = event_data(change)
+        data = event_json(change)
         self._loop.add_callback(self._emit, data)  # thread-safe hand-off to the loop
 
     def _emit(self, data: dict[str, Any]) -> None:

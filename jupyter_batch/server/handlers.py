@@ -12,9 +12,6 @@ import base64
 import functools
 import json
 from collections.abc import Callable
-from dataclasses import asdict, is_dataclass
-from datetime import datetime
-from enum import Enum
 from http import HTTPStatus
 from typing import Any
 
@@ -23,6 +20,7 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from ..errors import BatchError, Conflict, CorruptBlob, InvalidInput, InvalidWorkflow, NotFound
+from ..model.wire import plain, run_json, workflow_json
 from ..service import BatchService
 from .openapi import openapi_document
 
@@ -46,23 +44,6 @@ def status_of(error: BatchError) -> int:
         if isinstance(error, kind):
             return status
     return 500
-
-
-def to_json(value: Any) -> Any:
-    """Records (dataclasses), enums and times as JSON values."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value
-    if hasattr(value, "to_dict"):
-        return value.to_dict()
-    if is_dataclass(value) and not isinstance(value, type):
-        return {k: to_json(getattr(value, k)) for k in asdict(value)}
-    if isinstance(value, dict):
-        return {str(k): to_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set)):
-        return [to_json(v) for v in value]
-    return value
 
 
 class BatchHandler(APIHandler):
@@ -114,7 +95,7 @@ class BatchHandler(APIHandler):
     def reply(self, value: Any, status: int = 200) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(to_json(value)))
+        self.finish(json.dumps(plain(value)))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         error = kwargs.get("exc_info", (None, None, None))[1]
@@ -142,19 +123,13 @@ class BatchHandler(APIHandler):
 
 # --- workflows ------------------------------------------------------------------------
 
-def _workflow_info(info: Any) -> dict[str, Any]:
-    return {"name": info.name, "state": info.state, "description": info.description,
-            "latest_version": info.latest_version, "draft_changed": info.draft_changed,
-            "updated_at": info.updated_at, "draft": info.draft.to_dict()}
-
-
 class WorkflowsHandler(BatchHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
         items = await self.call(self.service.workflow_overview)
         self.reply({"workflows": [
-            {**_workflow_info(info), "next_run_at": next_run,
+            {**workflow_json(info), "next_run_at": next_run,
              "last_run": last and {"id": last.id, "state": last.state,
                                    "logical_date": last.logical_date, "trigger": last.trigger,
                                    "ended_at": last.ended_at}}
@@ -164,7 +139,7 @@ class WorkflowsHandler(BatchHandler):
     @authorized
     async def post(self) -> None:
         info = await self.call(self.service.save_workflow, self.body())
-        self.reply(_workflow_info(info), 201)
+        self.reply(workflow_json(info), 201)
 
 
 class WorkflowValidateHandler(BatchHandler):
@@ -180,7 +155,7 @@ class WorkflowHandler(BatchHandler):
     @web.authenticated
     @authorized
     async def get(self, name: str) -> None:
-        self.reply(_workflow_info(await self.call(self.service.get_workflow, name)))
+        self.reply(workflow_json(await self.call(self.service.get_workflow, name)))
 
     @web.authenticated
     @authorized
@@ -190,7 +165,7 @@ class WorkflowHandler(BatchHandler):
             raise InvalidInput(f"the workflow in the body is named {document.get('name')!r}, "
                                f"not {name!r}")
         info = await self.call(self.service.save_workflow, {**document, "name": name})
-        self.reply(_workflow_info(info))
+        self.reply(workflow_json(info))
 
     @web.authenticated
     @authorized
@@ -235,7 +210,7 @@ class WorkflowActionHandler(BatchHandler):
                         "created": result.created,
                         "definition": result.version.definition.to_dict()})
         else:  # offline
-            self.reply(_workflow_info(await self.call(service.offline, name)))
+            self.reply(workflow_json(await self.call(service.offline, name)))
 
 
 class WorkflowVersionsHandler(BatchHandler):
@@ -262,19 +237,6 @@ class LayoutHandler(BatchHandler):
 
 
 # --- runs -----------------------------------------------------------------------------
-
-def run_json(run: Any) -> dict[str, Any]:
-    data = {"id": run.id, "workflow": run.workflow, "workflow_version": run.workflow_version,
-            "logical_date": run.logical_date, "trigger": run.trigger, "state": run.state,
-            "message": run.message, "params": run.params, "created_at": run.created_at,
-            "started_at": run.started_at, "ended_at": run.ended_at}
-    if run.tasks:
-        data["tasks"] = [{"id": t.task_id, "state": t.state, "attempt": t.attempt,
-                          "exit_code": t.exit_code, "message": t.message, "outputs": t.outputs,
-                          "started_at": t.started_at, "ended_at": t.ended_at}
-                         for t in run.tasks]
-    return data
-
 
 class RunsHandler(BatchHandler):
     @web.authenticated

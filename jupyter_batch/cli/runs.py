@@ -202,6 +202,14 @@ def _date_and_params(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the finished run as JSON")
 
 
+def _again_options(p: argparse.ArgumentParser) -> None:
+    """What rerun and recover both take."""
+    p.add_argument("--preview", action="store_true", help="only show which tasks would run")
+    p.add_argument("--latest", action="store_true",
+                   help="use the latest version of the resources (e.g. a fixed script)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
 def register(nouns: Any, workflow_verbs: Any) -> None:
     p = nouns.add_parser("run", help="run a workflow file now (pre-run) and follow it")
     p.add_argument("file", metavar="FILE.workflow.json")
@@ -241,18 +249,12 @@ def register(nouns: Any, workflow_verbs: Any) -> None:
     p.add_argument("run_id", type=int, metavar="RUN")
     p.add_argument("task")
     p.add_argument("--downstream", action="store_true", help="also everything below it")
-    p.add_argument("--preview", action="store_true", help="only show which tasks would run")
-    p.add_argument("--latest", action="store_true",
-                   help="use the latest version of the resources (e.g. a fixed script)")
-    p.add_argument("--json", action="store_true", help="print JSON")
+    _again_options(p)
     p.set_defaults(func=rerun)
 
     p = nouns.add_parser("recover", help="rerun what failed in a run, and what depends on it")
     p.add_argument("run_id", type=int, metavar="RUN")
-    p.add_argument("--preview", action="store_true", help="only show which tasks would run")
-    p.add_argument("--latest", action="store_true",
-                   help="use the latest version of the resources (e.g. a fixed script)")
-    p.add_argument("--json", action="store_true", help="print JSON")
+    _again_options(p)
     p.set_defaults(func=recover)
 
     p = nouns.add_parser("stop", help="stop a running run")

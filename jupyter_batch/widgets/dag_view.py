@@ -18,16 +18,15 @@ from ..model.changes import Change, TaskChange
 from ..model.records import TaskRun
 from ..model.states import RunState, TaskState
 from .changes import task_run_after
-from .closing import close_tree
 from .dag_canvas import DagCanvas
-from .live import Feed
+from .live import Feed, LiveBox
 from .log_tail import LogTail
 from .node_panel import NodePanel, details_html, link_html, log_html
 from .source import BatchSource
 from .style import RUN_COLORS, legend_html, swatch
 
 
-class DagView(ipywidgets.VBox):
+class DagView(LiveBox):
     """``DagView(source, workflow="daily")`` draws a workflow (its draft, or ``version``);
     ``DagView(source, run_id=12)`` draws a run and follows it live.
 
@@ -112,18 +111,6 @@ class DagView(ipywidgets.VBox):
             raise NotFound("a workflow view has no run to stop")
         self._source.stop_run(self.run_id)
         self.panel.message.value = "stopping…"
-
-    def drain(self, timeout: float | None = None) -> bool:
-        """Wait until the changes received so far are shown (see ``Feed.drain``)."""
-        return self._feed is None or self._feed.drain(timeout)
-
-    def close(self) -> None:
-        """End live updates and close every widget of the view."""
-        if self._feed is not None:
-            self._feed.close()
-        for child in self.children:
-            close_tree(child)
-        super().close()
 
     @property
     def log_text(self) -> str:

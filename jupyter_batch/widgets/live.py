@@ -20,7 +20,10 @@ import queue
 import threading
 from collections.abc import Callable
 
+import ipywidgets
+
 from ..model.changes import Change
+from .closing import close_tree
 from .source import BatchSource
 
 log = logging.getLogger(__name__)
@@ -82,3 +85,21 @@ class Feed:
             if self._thread is not threading.current_thread():
                 self._thread.join()
             self._thread = None
+
+
+class LiveBox(ipywidgets.VBox):
+    """A box of widgets kept current by a ``Feed`` (``_feed``; None for a static view)."""
+
+    _feed: Feed | None = None
+
+    def drain(self, timeout: float | None = None) -> bool:
+        """Wait until the changes received so far are shown (see ``Feed.drain``)."""
+        return self._feed is None or self._feed.drain(timeout)
+
+    def close(self) -> None:
+        """End live updates and close every widget in the box."""
+        if self._feed is not None:
+            self._feed.close()
+        for child in self.children:
+            close_tree(child)
+        super().close()

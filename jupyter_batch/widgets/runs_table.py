@@ -12,8 +12,7 @@ import traitlets
 from ..model.changes import Change, RunChange
 from ..model.records import Run
 from .changes import run_after
-from .closing import close_tree
-from .live import Feed
+from .live import Feed, LiveBox
 from .source import BatchSource
 from .style import RUN_COLORS, clock, duration, swatch
 
@@ -34,7 +33,7 @@ def table_html(runs: list[Run]) -> str:
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 
 
-class RunsTable(ipywidgets.VBox):
+class RunsTable(LiveBox):
     """``RunsTable(source, "daily")``: its latest ``limit`` runs (``runs``, newest first).
 
     A run's changes update its row without asking the source again; a run the table has
@@ -82,14 +81,3 @@ class RunsTable(ipywidgets.VBox):
     def _show(self, runs: list[Run]) -> None:
         self.runs = runs
         self.table.value = table_html(runs)
-
-    def drain(self, timeout: float | None = None) -> bool:
-        """Wait until the changes received so far are shown (see ``Feed.drain``)."""
-        return self._feed.drain(timeout)
-
-    def close(self) -> None:
-        """End live updates and close every widget of the table."""
-        self._feed.close()
-        for child in self.children:
-            close_tree(child)
-        super().close()

@@ -14,8 +14,7 @@ import traitlets
 from ..model.changes import Change, TaskChange
 from ..model.records import TaskAttempt
 from .changes import attempts_after
-from .closing import close_tree
-from .live import Feed
+from .live import Feed, LiveBox
 from .source import BatchSource
 from .style import clock, duration, legend_html, task_color
 
@@ -78,7 +77,7 @@ def gantt_svg(rows: list[str], bars: list[dict[str, Any]], now: datetime) -> str
     return "".join(parts)
 
 
-class Timeline(ipywidgets.VBox):
+class Timeline(LiveBox):
     """``Timeline(source, run_id)``: the run's attempts as bars (``bars``), kept current
     by the run's task changes (only an attempt's start or end moves a bar)."""
 
@@ -111,14 +110,3 @@ class Timeline(ipywidgets.VBox):
         self.bars = bars_of(self._rows, self._attempts)
         self.chart.value = gantt_svg(self._rows, self.bars, datetime.now(timezone.utc))
         self.legend.value = legend_html({b["state"] for b in self.bars})
-
-    def drain(self, timeout: float | None = None) -> bool:
-        """Wait until the changes received so far are drawn (see ``Feed.drain``)."""
-        return self._feed.drain(timeout)
-
-    def close(self) -> None:
-        """End live updates and close every widget of the timeline."""
-        self._feed.close()
-        for child in self.children:
-            close_tree(child)
-        super().close()

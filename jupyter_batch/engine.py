@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 from . import dag
 from .errors import BatchError
-from .model.changes import RunChange, TaskChange
+from .model.changes import LogChange, RunChange, TaskChange
 from .model.process import Limits, ProcessResult, ProcessSpec
 from .model.resource import parse_ref
 from .model.states import TASK_FINISHED, RunState, TaskState, can_move
@@ -53,6 +53,9 @@ class Reporter(Protocol):
     def task_changed(self, change: TaskChange) -> None: ...
 
     def run_changed(self, change: RunChange) -> None: ...
+
+    def log_grew(self, change: LogChange) -> None:
+        """A running attempt's log grew (called from the attempt's worker thread)."""
 
 
 @dataclass(frozen=True)
@@ -538,7 +541,7 @@ class _Driver:
                 stopped = self.stopping
             if stopped:
                 execution.kill("stopped")
-            result = execution.wait()
+            result = execution.wait(tick=self._log_watch(node, attempt, log_path))
         except _Stopped:
             result = ProcessResult(exit_code=None, ended_by="stopped")
         except (BatchError, OSError) as exc:
@@ -551,6 +554,25 @@ class _Driver:
         outcome = result.ended_by or _exit_message(result.exit_code, elapsed)
         _append(log_path, f"# jupyter-batch: {outcome}\n")
         self.events.put(("done", node, (result, _read_outputs(outputs_file), elapsed)))
+
+    def _log_watch(self, node: str, attempt: int, log_path: Path) -> Callable[[], None]:
+        """What a worker does each second while its process runs: tell when the log grew
+        (one stat; a follower then reads only the new part)."""
+        seen = 0
+
+        def tick() -> None:
+            nonlocal seen
+            try:
+                size = os.stat(log_path).st_size
+            except OSError:
+                return
+            if size > seen:
+                seen = size
+                self.engine.reporter.log_grew(LogChange(
+                    run_id=self.plan.run_id, task_id=node, attempt=attempt, at=_now(),
+                    size=size, workflow=self.wf.name))
+
+        return tick
 
     def _finish_attempt(self, node: str, payload: tuple[ProcessResult, dict[str, str],
                                                          float]) -> None:

@@ -22,7 +22,7 @@ from .dag import workflow_layout
 from .engine import Engine, Pool, RunFolders, RunPlan
 from .errors import Conflict, InvalidInput, InvalidWorkflow, NotFound, Problem
 from .executors.local import LocalExecutor, end_leftovers
-from .model.changes import Change, RunChange, TaskChange
+from .model.changes import Change, LogChange, RunChange, TaskChange
 from .model.records import (
     AddedVersion,
     PublishResult,
@@ -301,6 +301,9 @@ class BatchService:
             # the store, so the success must be stored before it is told
             self._writer.flush()
             self._engine.references_changed()
+        self._notify(change)
+
+    def _notify(self, change: Change | LogChange) -> None:
         with self._lock:
             listeners = list(self._listeners)
         for listener in listeners:
@@ -314,6 +317,10 @@ class BatchService:
 
     def run_changed(self, change: RunChange) -> None:
         self._publish(change)
+
+    def log_grew(self, change: LogChange) -> None:
+        """Told to listeners only: a log's growth is not a state to store."""
+        self._notify(change)
 
     @property
     def engine(self) -> Engine:

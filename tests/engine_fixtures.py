@@ -20,7 +20,7 @@ import pytest
 
 from jupyter_batch.engine import Pool
 from jupyter_batch.errors import NotFound
-from jupyter_batch.model.changes import Change, RunChange, TaskChange
+from jupyter_batch.model.changes import Change, LogChange, RunChange, TaskChange
 from jupyter_batch.model.records import Run, TaskAttempt
 from jupyter_batch.model.states import RunState, TaskState, can_move
 from jupyter_batch.service import BatchService, LogChunk, RerunPlan
@@ -157,10 +157,15 @@ class Runs:
         self.scratch = scratch
         scratch.mkdir(parents=True, exist_ok=True)
         self.service = BatchService(data_dir=data_dir, pools=pools, python=python)
+        #: every state change (a log's growth is not one: see ``logs_grew``)
         self.changes: list[Change] = []
-        self.service.subscribe(self.changes.append)
+        self.logs_grew: list[LogChange] = []
+        self.service.subscribe(self._record)
         self._from: dict[int, tuple[int, dict[str, TaskState], RunState]] = {}
         self._others: list[Runs] = []
+
+    def _record(self, change: Change | LogChange) -> None:
+        (self.logs_grew if isinstance(change, LogChange) else self.changes).append(change)
 
     def reopen(self, pools: dict[str, Pool] | None = None) -> Runs:
         """Another service on the same folder: a restarted server, or other pools. It is

@@ -324,3 +324,18 @@ def test_outputs_of_a_failed_attempt_are_not_kept(runs: Runs) -> None:
 
     assert run.task("a").outputs == {"try": "2"}
     assert "b got 2" in runs.lines(run.id, "b")
+
+
+def test_a_running_task_tells_when_its_log_grows(runs: Runs) -> None:
+    go = runs.scratch / "go"
+    run_id = runs.start(flow("chatty", [shell("talk", f"echo hello; {wait_file(go)}; echo bye")]))
+    wait_for(lambda: bool(runs.logs_grew), "a log event while the task runs")
+    assert runs.service.get_run(run_id).task("talk").state == S.RUNNING
+    go.touch()
+    run = runs.finish(run_id)
+
+    assert run.task("talk").state == S.SUCCESS
+    grew = runs.logs_grew
+    assert {(c.run_id, c.task_id, c.attempt) for c in grew} == {(run_id, "talk", 1)}
+    sizes = [c.size for c in grew]
+    assert sizes == sorted(sizes) and len(set(sizes)) == len(sizes)  # told only on growth

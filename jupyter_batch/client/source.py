@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from ..errors import Problem
-from ..model.changes import Change, RunChange, TaskChange
+from ..model.changes import Change, LogChange, RunChange, TaskChange
 from ..model.records import ResourceInfo, ResourceVersion, Run, TaskAttempt, TaskRun
 from ..model.states import RunState, TaskState
 from ..model.task_spec import TaskTypeSpec
@@ -22,9 +22,12 @@ from .records import JSON, LogChunk, RunStatus, from_json
 from .transport import Transport
 
 
-def change_of(event: JSON) -> Change:
+def change_of(event: JSON) -> Change | LogChange:
     """A state-change event as the model's change record."""
     at = datetime.fromisoformat(event["at"])
+    if event["kind"] == "log":
+        return LogChange(run_id=event["run_id"], task_id=event["task_id"],
+                         attempt=event.get("attempt") or 0, at=at, size=event.get("size", 0))
     if event["kind"] == "task":
         return TaskChange(run_id=event["run_id"], task_id=event["task_id"],
                           state=TaskState(event["state"]), attempt=event.get("attempt") or 0,

@@ -18,6 +18,8 @@ import signal
 import subprocess
 import sys
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from ..model.process import ProcessResult, ProcessSpec
@@ -81,10 +83,20 @@ class GroupExecution:
         """End the process group (from any thread); ``wait`` then returns."""
         self._terminate(reason)
 
-    def wait(self) -> ProcessResult:
-        """Wait for the process, enforcing the timeout; then clear its group."""
+    def wait(self, tick: Callable[[], None] | None = None, every: float = 1.0
+             ) -> ProcessResult:
+        """Wait for the process, enforcing the timeout; then clear its group. ``tick``
+        is called about ``every`` seconds while it runs (to tell that its log grew)."""
         timeout = self._spec.limits.timeout
-        code = self._wait_exit(timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            step = left if tick is None else every if left is None else min(every, left)
+            code = self._wait_exit(step)
+            if code is not None or (deadline is not None and time.monotonic() >= deadline):
+                break
+            if tick is not None:
+                tick()
         timed_out = code is None
         if timed_out:
             self._terminate(f"timed out after {timeout:g} s")

@@ -35,4 +35,17 @@ class RunChange:
     workflow: str | None = None
 
 
+@dataclass(frozen=True)
+class LogChange:
+    """A running attempt's log grew (told at most about once a second per attempt, so a
+    follower reads the new part instead of polling). Not a state change: never stored."""
+
+    run_id: int
+    task_id: str
+    attempt: int
+    at: datetime
+    size: int
+    workflow: str | None = None
+
+
 Change = TaskChange | RunChange

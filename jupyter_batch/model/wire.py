@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from .changes import Change, TaskChange
+from .changes import Change, LogChange, TaskChange
 
 JSON = dict[str, Any]
 
@@ -51,8 +51,13 @@ def run_json(run: Any) -> JSON:
     return plain(data)
 
 
-def event_json(change: Change) -> JSON:
-    """A state change as the server's event stream sends it (``state_change`` schema)."""
+def event_json(change: Change | LogChange) -> JSON:
+    """A state change as the server's event stream sends it (``state_change`` schema).
+    A log's growth is sent as ``kind: log`` (state: running, with the log's size)."""
+    if isinstance(change, LogChange):
+        return {"kind": "log", "run_id": change.run_id, "task_id": change.task_id,
+                "attempt": change.attempt, "state": "running", "size": change.size,
+                "at": change.at.isoformat(), "message": None, "workflow": change.workflow}
     data: JSON = {"kind": "run", "run_id": change.run_id, "state": change.state.value,
                   "at": change.at.isoformat(), "message": change.message,
                   "workflow": change.workflow}

@@ -12,7 +12,7 @@ from typing import Any
 
 from tornado.ioloop import IOLoop
 
-from ..model.changes import Change
+from ..model.changes import Change, LogChange
 from ..model.wire import event_json
 
 SCHEMA_PATH = Path(__file__).with_name("state_change.schema.json")
@@ -26,7 +26,7 @@ class EventBridge:
         self._loop = IOLoop.current()
         self._unsubscribe = service.subscribe(self._on_change)
 
-    def _on_change(self, change: Change) -> None:
+    def _on_change(self, change: Change | LogChange) -> None:
         data = event_json(change)
         self._loop.add_callback(self._emit, data)  # thread-safe hand-off to the loop
 

@@ -14,7 +14,7 @@ import traitlets
 
 from ..dag import workflow_layout
 from ..errors import BatchError, NotFound
-from ..model.changes import Change, TaskChange
+from ..model.changes import Change, LogChange, TaskChange
 from ..model.records import TaskRun
 from ..model.states import RunState, TaskState
 from .changes import task_run_after
@@ -136,6 +136,10 @@ class DagView(LiveBox):
     def _apply(self, change: Change) -> None:
         """One change of this run (on the feed's thread)."""
         with self._lock:
+            if isinstance(change, LogChange):  # the selected task's log grew: read on
+                if change.task_id == self.selected:
+                    self._pull_log()
+                return
             if isinstance(change, TaskChange):
                 node = change.task_id
                 self._task_runs[node] = task_run_after(self._task_runs.get(node), change)
@@ -185,8 +189,8 @@ class DagView(LiveBox):
                               if node["type"] == "notebook" and ended else "")
 
     def _pull_log(self, force: bool = False, ended: bool = False) -> None:
-        """Read what the selected task's log gained (on every change of the run: a task
-        writes its log between changes, and there is no event per line)."""
+        """Read what the selected task's log gained (on every change of the run, and when
+        the server tells that the log grew)."""
         tail = self._tail
         if tail is not None and (tail.pull(ended) or force):
             self.panel.log_box.value = log_html(tail.text, tail.complete or tail.attempt == 0)

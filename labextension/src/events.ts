@@ -33,8 +33,8 @@ export interface ITaskChange extends IChangeBase {
 }
 
 /**
- * A task attempt's log grew. Not emitted by the server yet (proposed: at most one a
- * second per attempt while it writes); the run view reads the log on at each one.
+ * A task attempt's log grew (the server tells at most about once a second per attempt
+ * while it writes); the run view reads the log on at each one.
  */
 export interface ILogChange extends IChangeBase {
   kind: 'log';

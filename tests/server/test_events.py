@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -17,8 +18,9 @@ DAY = "2026-03-02"
 
 
 def compact(events: list[dict[str, Any]]) -> list[tuple[str, ...]]:
+    """The state changes (a slow machine may add "log grew" events: not states)."""
     return [("run", e["state"]) if e["kind"] == "run" else (e["task_id"], e["state"])
-            for e in events]
+            for e in events if e["kind"] != "log"]
 
 
 async def test_a_prerun_emits_its_changes_in_order(api: BatchAPI, jp_serverapp: Any) -> None:
@@ -71,7 +73,8 @@ async def test_a_websocket_subscriber_receives_the_changes(api: BatchAPI,
             raw = await asyncio.wait_for(ws.read_message(), PATIENCE)
             assert raw is not None, f"the socket closed after {received}"
             message = json.loads(raw)
-            if message.get("schema_id") == SCHEMA_ID and message["run_id"] == run_id:
+            if (message.get("schema_id") == SCHEMA_ID and message["run_id"] == run_id
+                    and message["kind"] != "log"):
                 received.append(("run", message["state"]) if message["kind"] == "run"
                                 else (message["task_id"], message["state"]))
         assert received == [
@@ -81,3 +84,22 @@ async def test_a_websocket_subscriber_receives_the_changes(api: BatchAPI,
             ("run", "success")]
     finally:
         ws.close()
+
+
+async def test_a_running_task_emits_log_events_that_fit_the_schema(
+        api: BatchAPI, jp_serverapp: Any, tmp_path: Path) -> None:
+    go = tmp_path / "go"
+    await api.create_workflow(workflow_doc("chatty", tasks=[shell(
+        "talk", f"echo hello; while [ ! -e {go} ]; do sleep 0.05; done; echo bye")]))
+    run_id = await api.prerun("chatty", DAY)
+    deadline = asyncio.get_running_loop().time() + PATIENCE
+    while not [e for e in api.events.of_run(run_id) if e["kind"] == "log"]:
+        assert asyncio.get_running_loop().time() < deadline, "no log event"
+        await asyncio.sleep(0.1)
+    go.touch()
+    await api.wait_run(run_id)
+
+    logs = [e for e in api.events.of_run(run_id) if e["kind"] == "log"]
+    assert {(e["task_id"], e["attempt"], e["workflow"]) for e in logs} == {("talk", 1, "chatty")}
+    for event in logs:
+        jp_serverapp.event_logger.schemas.validate_event(SCHEMA_ID, event)

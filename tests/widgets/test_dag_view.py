@@ -110,6 +110,24 @@ def test_a_selected_task_shows_its_details_and_follows_its_log(
     assert view.panel.output.value == ""  # a shell task has no output notebook
 
 
+def test_a_selected_running_task_shows_new_log_lines_without_any_state_change(
+        source: ServiceSource, service: BatchService, scratch: Path,
+        views: list[DagView]) -> None:
+    first, second = scratch / "first", scratch / "second"
+    run_id = source.prerun(flow("quiet", [shell("long", (
+        f"{wait_file(first)}; printf 'line-%s\\n' one; {wait_file(second)}"))]))
+    view = open_view(views, source, run_id=run_id)
+    wait_for(lambda: view.states.get("long") == "running", "the task to run")
+    view.select("long")
+
+    first.touch()  # the task writes a line and keeps running: no state changes now
+    wait_for(lambda: "line-one" in view.log_text, "the new line to reach the view")
+
+    assert view.states["long"] == "running"
+    second.touch()
+    service.wait_run(run_id, timeout=PATIENCE)
+
+
 def test_the_rerun_buttons_rerun_the_selected_task(source: ServiceSource,
                                                    service: BatchService,
                                                    views: list[DagView]) -> None:

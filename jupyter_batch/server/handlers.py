@@ -130,9 +130,7 @@ class WorkflowsHandler(BatchHandler):
         items = await self.call(self.service.workflow_overview)
         self.reply({"workflows": [
             {**workflow_json(info), "next_run_at": next_run,
-             "last_run": last and {"id": last.id, "state": last.state,
-                                   "logical_date": last.logical_date, "trigger": last.trigger,
-                                   "ended_at": last.ended_at}}
+             "last_run": last and run_json(last)}
             for info, last, next_run in items]})
 
     @web.authenticated

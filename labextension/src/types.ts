@@ -73,9 +73,9 @@ export interface IWorkflowInfo {
   draft_changed: boolean;
   updated_at: string;
   draft: IWorkflowFile;
-  /** Not served yet: the next scheduled fire, when the server knows it. */
+  /** The next scheduled fire of a published workflow (null: none). */
   next_run_at?: string | null;
-  /** Not served yet: the newest run of the workflow. */
+  /** The newest run of the workflow (null: it never ran). */
   last_run?: IRun | null;
 }
 

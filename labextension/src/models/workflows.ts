@@ -42,10 +42,6 @@ export class WorkflowsModel extends ViewModel {
 
   /** The newest run of a workflow: undefined while unknown, null when it never ran. */
   lastRun(name: string): IRun | null | undefined {
-    const info = this._all.find(w => w.name === name);
-    if (info?.last_run !== undefined) {
-      return info.last_run;
-    }
     return this._lastRuns.get(name);
   }
 
@@ -59,6 +55,12 @@ export class WorkflowsModel extends ViewModel {
     const workflows = await this.load(() => this._api.listWorkflows());
     if (workflows) {
       this._all = workflows;
+      // the server tells each workflow's newest run; events keep them current from here
+      for (const w of workflows) {
+        if (w.last_run !== undefined) {
+          this._lastRuns.set(w.name, w.last_run);
+        }
+      }
       this._loaded = true;
       this._filter();
       this.emit();
@@ -78,7 +80,7 @@ export class WorkflowsModel extends ViewModel {
   }
 
   private async _fetchLastRuns(names: string[]): Promise<void> {
-    const wanted = names.filter(n => this._all.find(w => w.name === n)?.last_run === undefined);
+    const wanted = names.filter(n => !this._pending.has(n));
     if (!wanted.length) {
       return;
     }

@@ -378,3 +378,47 @@ def test_quickstart_notebook_renders_the_dag_widget(page: Any, lab: JupyterLab, 
     assert "every day at 06:00 (Europe/Berlin)" in row.inner_text()
     assert "published" in row.inner_text()
     shot(page, "panel")
+
+
+def test_ten_thousand_runs_page_through(page: Any, lab: JupyterLab, shot: Shot) -> None:
+    """Last in this file: it leaves 10,000 runs behind. They are written straight into
+    the store this JupyterLab's server uses (running them would take the suite's whole
+    budget); the Runs tab pages through them 50 at a time and renders only what is in
+    view."""
+    from jupyter_batch.model.workflow import load_workflow
+    from jupyter_batch.service import BatchService
+
+    service = BatchService(data_dir=lab.base / "batch")
+    try:
+        doc = {"name": "ten_thousand", "tasks": [
+            {"id": "step", "type": "shell", "command": "true"}]}
+        service.save_workflow(doc)
+        wf = load_workflow(doc)
+        first = service.store.runs.create(workflow=wf, version=None, logical_date="2026-01-01",
+                                          trigger="manual", params={}, owner=None)
+        for _ in range(9_999):
+            last = service.store.runs.create(workflow=wf, version=None,
+                                             logical_date="2026-01-01", trigger="manual",
+                                             params={}, owner=None)
+    finally:
+        service.close()
+
+    open_panel(page)
+    page.click('.jp-batch-tab[data-tab="runs"]')
+    page.select_option('.jp-batch-runs select[aria-label="workflow"]', "ten_thousand")
+    pager = page.locator(".jp-batch-runs .jp-batch-pager-text")
+    pager.filter(has_text="of 10,000").wait_for()
+    page.locator(f'.jp-batch-run[data-run-id="{last}"]').wait_for()  # newest first
+    assert "1\u201350 of 10,000" in pager.inner_text()
+    assert page.locator(".jp-batch-run").count() <= 50
+
+    page.get_by_role("button", name="Older \u203a").click()
+    pager.filter(has_text="51\u2013100 of 10,000").wait_for()
+    page.locator(".jp-batch-runs button[title='oldest']").click()
+    pager.filter(has_text="9,951\u201310,000 of 10,000").or_(
+        pager.filter(has_text="9951\u201310000 of 10,000")).wait_for()
+    assert page.locator(".jp-batch-run").count() < 50  # only the rows in view are drawn
+    page.locator(".jp-batch-runs .jp-batch-vlist").evaluate(
+        "el => { el.scrollTop = el.scrollHeight; }")
+    page.locator(f'.jp-batch-run[data-run-id="{first}"]').wait_for()  # the oldest run
+    shot(page, "oldest-page")

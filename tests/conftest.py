@@ -16,7 +16,7 @@ import pytest
 from jupyter_batch.service import BatchService
 from tests.helpers import AUTHOR, Result
 
-pytest_plugins = ["pytest_jupyter.jupyter_server"]
+pytest_plugins = ["pytest_jupyter.jupyter_server", "tests.postgres"]
 
 JUPYTER = Path(sys.executable).parent / "jupyter"
 
@@ -54,11 +54,19 @@ def write(workdir: Path) -> Callable[[str, Any], Path]:
 
 
 @pytest.fixture
-def service(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[BatchService]:
+def store_url() -> str | None:
+    """The database of the ``service`` fixture: None is the default SQLite file. A test
+    module that must hold on PostgreSQL too overrides it with ``db_url``."""
+    return None
+
+
+@pytest.fixture
+def service(data_dir: Path, store_url: str | None,
+            monkeypatch: pytest.MonkeyPatch) -> Iterator[BatchService]:
     """The service over ``data_dir`` (``$JUPYTER_BATCH_DIR`` would win, so it is unset)."""
     monkeypatch.delenv("JUPYTER_BATCH_DIR", raising=False)
     monkeypatch.setenv("JUPYTER_BATCH_AUTHOR", AUTHOR)
-    svc = BatchService(data_dir=data_dir)
+    svc = BatchService(data_dir=data_dir, db_url=store_url)
     yield svc
     svc.close()
 

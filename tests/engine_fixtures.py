@@ -152,11 +152,13 @@ class Runs:
     """
 
     def __init__(self, data_dir: Path, scratch: Path, pools: dict[str, Pool] | None = None,
-                 python: str | None = None) -> None:
+                 python: str | None = None, db_url: str | None = None) -> None:
         self.data_dir = data_dir
+        self.db_url = db_url
         self.scratch = scratch
         scratch.mkdir(parents=True, exist_ok=True)
-        self.service = BatchService(data_dir=data_dir, pools=pools, python=python)
+        self.service = BatchService(data_dir=data_dir, db_url=db_url, pools=pools,
+                                    python=python)
         #: every state change (a log's growth is not one: see ``logs_grew``)
         self.changes: list[Change] = []
         self.logs_grew: list[LogChange] = []
@@ -170,7 +172,7 @@ class Runs:
     def reopen(self, pools: dict[str, Pool] | None = None) -> Runs:
         """Another service on the same folder: a restarted server, or other pools. It is
         closed with this one."""
-        other = Runs(self.data_dir, self.scratch, pools=pools)
+        other = Runs(self.data_dir, self.scratch, pools=pools, db_url=self.db_url)
         self._others.append(other)
         return other
 
@@ -305,11 +307,12 @@ class Runs:
 
 
 @pytest.fixture
-def runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runs]:
-    """``Runs`` over ``tmp_path/batch``; ``runs.scratch`` is a folder outside the state
-    folder for the files tasks and tests signal with."""
+def runs(tmp_path: Path, store_url: str | None,
+         monkeypatch: pytest.MonkeyPatch) -> Iterator[Runs]:
+    """``Runs`` over ``tmp_path/batch`` (its database: ``store_url``); ``runs.scratch`` is
+    a folder outside the state folder for the files tasks and tests signal with."""
     monkeypatch.delenv("JUPYTER_BATCH_DIR", raising=False)
-    client = Runs(tmp_path / "batch", tmp_path / "scratch")
+    client = Runs(tmp_path / "batch", tmp_path / "scratch", db_url=store_url)
     try:
         yield client
     finally:

@@ -38,12 +38,13 @@ PROMPT = timedelta(seconds=0.5)
 class Servers:
     """More services on the test's state folder: a second server, or a restarted one."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, db_url: str | None) -> None:
         self.data_dir = data_dir
+        self.db_url = db_url
         self.running: list[BatchService] = []
 
     def open(self) -> BatchService:
-        self.running.append(BatchService(data_dir=self.data_dir))
+        self.running.append(BatchService(data_dir=self.data_dir, db_url=self.db_url))
         return self.running[-1]
 
     def shut(self, server: BatchService) -> None:
@@ -53,9 +54,16 @@ class Servers:
 
 
 @pytest.fixture
-def servers(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Servers]:
+def store_url(db_url: str | None) -> str | None:
+    """Scheduling holds on SQLite and on PostgreSQL."""
+    return db_url
+
+
+@pytest.fixture
+def servers(data_dir: Path, store_url: str | None,
+            monkeypatch: pytest.MonkeyPatch) -> Iterator[Servers]:
     monkeypatch.delenv("JUPYTER_BATCH_DIR", raising=False)  # it would win over data_dir
-    opened = Servers(data_dir)
+    opened = Servers(data_dir, store_url)
     yield opened
     for server in list(opened.running):
         opened.shut(server)

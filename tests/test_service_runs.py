@@ -38,6 +38,12 @@ from tests.engine_fixtures import (
 
 runs = engine_fixtures.runs
 
+
+@pytest.fixture
+def store_url(db_url: str | None) -> str | None:
+    """Runs are kept the same on SQLite and on PostgreSQL."""
+    return db_url
+
 S = TaskState
 
 
@@ -214,7 +220,7 @@ def test_runs_of_live_or_remote_drivers_are_left_alone(runs: Runs) -> None:
 DRIVER = """\
 import json, sys
 from jupyter_batch.service import BatchService
-svc = BatchService(data_dir=sys.argv[1])
+svc = BatchService(data_dir=sys.argv[1], db_url=sys.argv[4] or None)
 run_id = svc.prerun(json.loads(sys.argv[2]), day=sys.argv[3])
 print(run_id, flush=True)
 svc.wait_run(run_id)
@@ -231,8 +237,9 @@ def crashed_mid_run(runs: Runs, pid_file: Path) -> Iterator[tuple[int, int]]:
         shell("b", 'echo "b try $BATCH_ATTEMPT"'),
     ], [("a", "b")])
     env = {k: v for k, v in os.environ.items() if k != "JUPYTER_BATCH_DIR"}
-    with subprocess.Popen([sys.executable, "-c", DRIVER, str(runs.data_dir), json.dumps(doc),
-                           DAY], stdout=subprocess.PIPE, text=True, env=env) as driver:
+    argv = [sys.executable, "-c", DRIVER, str(runs.data_dir), json.dumps(doc), DAY,
+            runs.db_url or ""]
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, env=env) as driver:
         assert driver.stdout is not None
         run_id = int(driver.stdout.readline())
         pid = read_pid(pid_file)

@@ -43,7 +43,11 @@ def open_engine(url: str) -> Engine:
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         _sqlite_setup(engine)
-    migrate(engine)
+    try:
+        migrate(engine)
+    except BaseException:
+        engine.dispose()  # no pooled connection outlives a store that failed to open
+        raise
     return engine
 
 

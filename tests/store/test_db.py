@@ -48,10 +48,14 @@ def test_the_migrations_build_exactly_the_declared_tables(store: Store) -> None:
     assert differences == []
 
 
-def test_sqlite_is_in_wal_mode_with_foreign_keys_on(store: Store, sql: Sql) -> None:
-    assert sql("PRAGMA journal_mode") == [("wal",)]
-    with store.engine.connect() as conn:
-        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+def test_sqlite_is_in_wal_mode_with_foreign_keys_on(data_dir: Path) -> None:
+    store = Store(data_dir)
+    try:
+        with store.engine.connect() as conn:
+            assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    finally:
+        store.close()
 
 
 def test_foreign_keys_are_enforced(store: Store) -> None:
@@ -61,12 +65,13 @@ def test_foreign_keys_are_enforced(store: Store) -> None:
                           "'2026-01-01 00:00:00')"))
 
 
-def test_reopening_an_existing_database_keeps_everything(data_dir: Path) -> None:
-    first = Store(data_dir)
+def test_reopening_an_existing_database_keeps_everything(data_dir: Path,
+                                                        db_url: str | None) -> None:
+    first = Store(data_dir, db_url)
     first.resources.add("keep.py", b"kept = True\n", "first", "me")
     first.close()
 
-    again = Store(data_dir)
+    again = Store(data_dir, db_url)
     try:
         assert current_revision(again.engine) == SCHEMA_HEAD
         assert again.resources.read("keep.py")[1] == b"kept = True\n"
@@ -75,12 +80,13 @@ def test_reopening_an_existing_database_keeps_everything(data_dir: Path) -> None
         again.close()
 
 
-def test_a_database_newer_than_the_code_is_refused_clearly(data_dir: Path, sql: Sql) -> None:
-    Store(data_dir).close()
+def test_a_database_newer_than_the_code_is_refused_clearly(data_dir: Path, db_url: str | None,
+                                                          sql: Sql) -> None:
+    Store(data_dir, db_url).close()
     sql("UPDATE alembic_version SET version_num = '9999_future'")
 
     with pytest.raises(BatchError) as raised:
-        Store(data_dir)
+        Store(data_dir, db_url)
 
     assert str(raised.value) == (f"the database schema (9999_future) is newer than this "
                                  f"jupyter-batch knows ({SCHEMA_HEAD}); upgrade jupyter-batch")

@@ -288,14 +288,14 @@ def test_diff_of_an_unknown_version_is_not_found(service: BatchService) -> None:
 # --- a failed write leaves nothing half-written -----------------------------------------------
 
 
-def test_a_failed_write_leaves_no_resource_and_no_version(store: Store, sql: Sql) -> None:
+def test_a_failed_write_leaves_no_resource_and_no_version(
+        store: Store, sql: Sql, failing_inserts: Callable[[str], Callable[[], None]]) -> None:
     store.resources.add("old.py", b"v1", "", "me")
-    sql("CREATE TRIGGER fail_versions BEFORE INSERT ON resource_versions "
-        "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END")
+    lift = failing_inserts("resource_versions")
 
-    with pytest.raises(DBAPIError, match="disk on fire"):
+    with pytest.raises(DBAPIError, match="injected failure"):
         store.resources.add("new.py", b"fresh", "", "me")
-    with pytest.raises(DBAPIError, match="disk on fire"):
+    with pytest.raises(DBAPIError, match="injected failure"):
         store.resources.add("old.py", b"v2", "", "me")
 
     # the resource row written before the failing version row was rolled back with it
@@ -303,7 +303,7 @@ def test_a_failed_write_leaves_no_resource_and_no_version(store: Store, sql: Sql
     assert sql("SELECT version FROM resource_versions") == [(1,)]
     assert store.resources.latest_version("new.py") is None
 
-    sql("DROP TRIGGER fail_versions")
+    lift()
     assert store.resources.add("old.py", b"v2", "", "me").version.version == 2
     assert store.resources.add("new.py", b"fresh", "", "me").version.version == 1
     assert store.resources.read("new.py")[1] == b"fresh"

@@ -157,17 +157,17 @@ def test_unknown_workflows_and_versions_are_not_found(store: Store) -> None:
         store.workflows.version("wf", 4)
 
 
-def test_a_failed_publish_leaves_nothing_half_written(store: Store, sql: Sql) -> None:
+def test_a_failed_publish_leaves_nothing_half_written(
+        store: Store, sql: Sql, failing_inserts: Callable[[str], Callable[[], None]]) -> None:
     store.workflows.save_draft(wf())
-    sql("CREATE TRIGGER fail_publish AFTER INSERT ON workflow_versions "
-        "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END")
+    lift = failing_inserts("workflow_versions")
 
-    with pytest.raises(DBAPIError, match="disk on fire"):
+    with pytest.raises(DBAPIError, match="injected failure"):
         store.workflows.publish("wf", wf(), "ann", "")
 
     assert sql("SELECT count(*) FROM workflow_versions") == [(0,)]
     info = store.workflows.get("wf")
     assert (info.state, info.latest_version) == ("draft", None)
 
-    sql("DROP TRIGGER fail_publish")
+    lift()
     assert store.workflows.publish("wf", wf(), "ann", "").version.version == 1

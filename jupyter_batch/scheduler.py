@@ -12,12 +12,20 @@ Between passes the thread waits on an event until the next fire, or until ``wake
 is capped at ``rescan`` seconds because some changes cannot wake it: a workflow published
 by another process (the CLI, another server), a run driven elsewhere ending, and time
 the machine spent suspended (a monotonic wait does not count it).
+
+**One leader.** Several schedulers may share a store (two JupyterLab servers, or Lab and
+``jupyter batch scheduler``). With a ``Leadership`` (a lease in the database), only its
+holder runs passes; the others stand by and try to take the lease every
+``renew_every`` seconds, so a leader that dies is replaced within its lease's length
+plus that. The leader renews at the same pace. The database's one-run-per-cycle rule
+still guards the moment a frozen leader and its successor overlap.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -69,6 +77,25 @@ class SchedulerHost(Protocol):
         published."""
         ...
 
+    def took_lead(self) -> None:
+        """This scheduler has just become the leader: the one before may have died."""
+        ...
+
+
+class Leadership(Protocol):
+    """A lease that makes one scheduler of many the leader (``store.leases.Lease``)."""
+
+    #: how often the holder renews it and the others try to take it (seconds)
+    renew_every: float
+
+    def hold(self) -> bool:
+        """Take or renew the lease; True when this scheduler leads now."""
+        ...
+
+    def release(self) -> None:
+        """Give the lease up (on a clean stop), so another takes over at once."""
+        ...
+
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
@@ -81,10 +108,13 @@ class Scheduler:
     """
 
     def __init__(self, host: SchedulerHost, now: Callable[[], datetime] = _utcnow,
-                 rescan: float = RESCAN) -> None:
+                 rescan: float = RESCAN, leadership: Leadership | None = None) -> None:
         self._host = host
         self._now = now
         self._rescan = rescan
+        self._leadership = leadership
+        #: whether this scheduler leads (always, without a leadership)
+        self.leading = False
         self._woken = threading.Event()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="batch-scheduler", daemon=True)
@@ -104,18 +134,47 @@ class Scheduler:
         self._woken.set()
 
     def _loop(self) -> None:
+        pass_at = 0.0  # monotonic time of the next pass
         while not self._stopping.is_set():
-            # cleared before the pass, so a wake() during the pass is not lost
+            # read and cleared before the pass, so a wake() during the pass is not lost
+            woken = self._woken.is_set()
             self._woken.clear()
-            try:
-                next_pass = self.run_due()
-            except Exception:  # the database may be busy or gone for a moment
-                log.exception("a scheduling pass failed; trying again in %g s", self._rescan)
-                next_pass = None
-            wait = self._rescan
-            if next_pass is not None:
-                wait = min(wait, max(0.0, (next_pass - self._now()).total_seconds()))
+            led_before = self.leading
+            if self._lead() and (woken or not led_before or time.monotonic() >= pass_at):
+                wait = self._rescan
+                try:
+                    next_pass = self.run_due()
+                except Exception:  # the database may be busy or gone for a moment
+                    log.exception("a scheduling pass failed; trying again in %g s", wait)
+                    next_pass = None
+                if next_pass is not None:
+                    wait = min(wait, max(0.0, (next_pass - self._now()).total_seconds()))
+                pass_at = time.monotonic() + wait
+            wait = max(0.0, pass_at - time.monotonic())
+            if self._leadership is not None:  # the lease is renewed (or sought) meanwhile
+                wait = min(wait, self._leadership.renew_every)
             self._woken.wait(wait)
+        if self._leadership is not None and self.leading:
+            self._leadership.release()
+
+    def _lead(self) -> bool:
+        """Whether to run a pass now: always without a leadership; else when this
+        scheduler holds (or just took) the lease. Changes of role are logged."""
+        if self._leadership is None:
+            self.leading = True
+            return True
+        try:
+            leading = self._leadership.hold()
+        except Exception:  # unreachable database: a leader that cannot renew stands down
+            log.exception("could not renew the scheduler lease")
+            leading = False
+        if leading != self.leading:
+            log.warning("this scheduler %s", "now leads: it starts the scheduled runs"
+                        if leading else "stands by: another scheduler leads")
+            self.leading = leading
+            if leading:
+                self._host.took_lead()
+        return leading
 
     def run_due(self) -> datetime | None:
         """One pass: start every due cycle the caps allow. Returns the next fire of any

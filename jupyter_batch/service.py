@@ -42,6 +42,7 @@ from .model.workflow import Reference, Workflow, pin_resources, repin_resources
 from .reruns import recover_nodes, rerun_nodes
 from .scheduler import ScheduledWorkflow, Scheduler
 from .store import Store
+from .store.leases import Lease
 from .store.location import resolve_data_dir
 from .store.state_writer import StateWriter
 from .tasks import registry
@@ -82,6 +83,22 @@ def _owner_alive(owner: str | None) -> bool:
     except (PermissionError, ValueError):
         return True
     return True
+
+
+#: the scheduler lease: its name in the database, and how long it lasts unrenewed (s)
+SCHEDULER_LEASE_NAME = "scheduler"
+SCHEDULER_LEASE = 10.0
+
+
+@dataclass(frozen=True)
+class SchedulerStatus:
+    """Who schedules this store: the lease holder (``host:pid:tag``), for how long it
+    has led, and whether this process runs a scheduler and leads."""
+
+    leader: str | None
+    leading_for: float | None
+    running_here: bool
+    leads_here: bool
 
 
 @dataclass(frozen=True)
@@ -129,6 +146,8 @@ class BatchService:
         self._closed = False
         # a rerun reads the run's states and starts its driver as one step
         self._rerun_lock = threading.Lock()
+        #: this service as a lease holder: its process, and a tag for this instance
+        self._lease_holder = f"{this_process()}:{id(self):x}"
         self.mark_interrupted()
 
     def close(self) -> None:
@@ -585,14 +604,29 @@ class BatchService:
 
     _scheduler: Scheduler | None = None
 
-    def start_scheduler(self) -> Scheduler:
+    def start_scheduler(self, lease_seconds: float = SCHEDULER_LEASE) -> Scheduler:
         """Start the thread that runs published workflows on their schedules (once; later
-        calls return the running one). ``close`` stops it."""
+        calls return the running one). ``close`` stops it.
+
+        Of all the schedulers sharing this store, only the holder of the database lease
+        "scheduler" starts runs; a holder that stops renewing loses it ``lease_seconds``
+        after its last renewal, and another takes over (see ``scheduler``)."""
         with self._lock:
             if self._scheduler is None:
-                self._scheduler = Scheduler(self)
+                lease = Lease(self.store.leases, SCHEDULER_LEASE_NAME, self._lease_holder,
+                              lease_seconds)
+                self._scheduler = Scheduler(self, leadership=lease)
                 self._scheduler.start()
             return self._scheduler
+
+    def scheduler_status(self) -> SchedulerStatus:
+        """Which scheduler leads this store now, and whether it is this process's."""
+        state = self.store.leases.state(SCHEDULER_LEASE_NAME)
+        return SchedulerStatus(
+            leader=state.holder if state else None,
+            leading_for=state.held_for if state else None,
+            running_here=self._scheduler is not None,
+            leads_here=state is not None and state.holder == self._lease_holder)
 
     def _stop_scheduler(self) -> None:
         scheduler, self._scheduler = self._scheduler, None
@@ -613,6 +647,9 @@ class BatchService:
 
     def active_scheduled_runs(self, workflow: str) -> int:
         return self.store.runs.count_active(workflow, "schedule")
+
+    def took_lead(self) -> None:
+        self.mark_interrupted()
 
     def start_scheduled_run(self, workflow: str, cycle: str, logical_date: str) -> bool:
         """Start the current version for ``cycle``; False when the cycle has a run already

@@ -229,13 +229,20 @@ def test_two_triggers_of_one_cycle_start_one_run(service: BatchService,
 
 
 def test_two_servers_start_each_cycle_once(service: BatchService, servers: Servers) -> None:
-    publish(service, "shared", {"cron": EVERY_SECOND})
+    # catch-up "all": a pass the busy machine delays past the next fire must not skip one
+    publish(service, "shared", {"cron": EVERY_SECOND, "catchup": "all"})
     other = servers.open()
 
     schedulers = [service.start_scheduler(), other.start_scheduler()]
     wait_for(lambda: len(cycles(service, "shared")) >= 4, "four fires")
+    leaders = [scheduler.leading for scheduler in schedulers]
+    status = service.scheduler_status()
     for scheduler in schedulers:
         scheduler.stop()
+
+    assert sorted(leaders) == [False, True], "exactly one of the two schedulers leads"
+    assert status.running_here and status.leads_here is leaders[0]
+    assert service.scheduler_status().leader is None, "a clean stop gives the lease up"
 
     found = cycles(service, "shared")
     assert consecutive(found), "a cycle was skipped or started twice"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from .blobs import BlobStore
 from .db import open_engine
+from .leases import LeaseRepo
 from .resources import ResourceRepo
 from .runs import RunRepo
 from .workflows import WorkflowRepo
@@ -22,6 +23,7 @@ class Store:
         self.resources = ResourceRepo(self.engine, self.blobs)
         self.workflows = WorkflowRepo(self.engine)
         self.runs = RunRepo(self.engine)
+        self.leases = LeaseRepo(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()

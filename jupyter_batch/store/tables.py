@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -136,4 +137,14 @@ task_attempts = Table(
     Column("exit_code", Integer),
     Column("log_path", Text),
     Column("message", Text),
+)
+
+#: Named leases, e.g. "scheduler": who holds it and until when (seconds since the epoch,
+#: by the database's clock, so holders on different machines agree on expiry).
+leases = Table(
+    "leases", metadata,
+    Column("name", String(40), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("acquired_at", Float, nullable=False),
 )

@@ -43,7 +43,7 @@ from .reruns import recover_nodes, rerun_nodes
 from .scheduler import ScheduledWorkflow, Scheduler
 from .store import Store
 from .store.leases import Lease
-from .store.location import resolve_data_dir
+from .store.location import resolve_data_dir, resolve_db_url
 from .store.state_writer import StateWriter
 from .tasks import registry
 from .validation import (
@@ -132,7 +132,7 @@ class BatchService:
                  python: str | None = None, warehouse: str | os.PathLike[str] | None = None,
                  kernel_pool_size: int = 2, kill_grace: float = 3.0) -> None:
         self.data_dir: Path = resolve_data_dir(data_dir)
-        self.store = Store(self.data_dir, db_url)
+        self.store = Store(self.data_dir, resolve_db_url(db_url))
         self.warehouse_path = Path(warehouse) if warehouse else self.data_dir / "warehouse.duckdb"
         self._pools = pools
         self._python = python

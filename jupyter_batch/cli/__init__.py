@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from . import resources, runs, warehouse, workflows
+from . import resources, runs, scheduler, warehouse, workflows
 from .output import fail
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     workflow_verbs = workflows.register(nouns)
     runs.register(nouns, workflow_verbs)
     warehouse.register(nouns)
+    scheduler.register(nouns)
     return parser
 
 

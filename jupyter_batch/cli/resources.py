@@ -7,13 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .context import open_service
 from .output import emit_json, table, when
-
-
-def _service() -> Any:
-    from ..service import BatchService
-
-    return BatchService()
 
 
 def add(args: argparse.Namespace) -> int:
@@ -24,7 +19,7 @@ def add(args: argparse.Namespace) -> int:
         content = path.read_bytes()
     except OSError as exc:
         raise InvalidInput(f"cannot read {args.file}: {exc.strerror}") from None
-    result = _service().add_resource(args.name or path.name, content, args.message, args.author)
+    result = open_service().add_resource(args.name or path.name, content, args.message, args.author)
     if args.json:
         emit_json(result)
     elif result.created:
@@ -36,7 +31,7 @@ def add(args: argparse.Namespace) -> int:
 
 
 def list_(args: argparse.Namespace) -> int:
-    items = _service().list_resources()
+    items = open_service().list_resources()
     if args.json:
         emit_json(items)
     else:
@@ -47,7 +42,7 @@ def list_(args: argparse.Namespace) -> int:
 
 
 def versions(args: argparse.Namespace) -> int:
-    items = _service().resource_versions(args.name)
+    items = open_service().resource_versions(args.name)
     if args.json:
         emit_json(items)
     else:
@@ -57,14 +52,14 @@ def versions(args: argparse.Namespace) -> int:
 
 
 def cat(args: argparse.Namespace) -> int:
-    _, content = _service().read_resource(args.ref)
+    _, content = open_service().read_resource(args.ref)
     sys.stdout.buffer.write(content)
     sys.stdout.flush()
     return 0
 
 
 def diff(args: argparse.Namespace) -> int:
-    sys.stdout.write(_service().diff_resource(args.name, args.old, args.new))
+    sys.stdout.write(open_service().diff_resource(args.name, args.old, args.new))
     return 0
 
 

@@ -14,18 +14,13 @@ import time
 from typing import Any
 
 from ..model.wire import run_json
+from .context import open_service
 from .output import emit_json, table, when, write_out
 from .workflows import read_document
 
 _STATE_STYLE = {"success": "green", "failed": "red", "upstream_failed": "red",
                 "cancelled": "yellow", "retrying": "yellow", "running": "cyan",
                 "interrupted": "red"}
-
-
-def _service() -> Any:
-    from ..service import BatchService
-
-    return BatchService()
 
 
 def parse_params(pairs: list[str] | None) -> dict[str, str]:
@@ -103,13 +98,13 @@ def _finish(service: Any, run_id: int, args: argparse.Namespace) -> int:
 
 
 def run_file(args: argparse.Namespace) -> int:
-    service = _service()
+    service = open_service()
     run_id = service.prerun(read_document(args.file), args.date, parse_params(args.param))
     return _finish(service, run_id, args)
 
 
 def run_workflow(args: argparse.Namespace) -> int:
-    service = _service()
+    service = open_service()
     run_id = service.trigger(args.name, args.date, parse_params(args.param))
     return _finish(service, run_id, args)
 
@@ -119,7 +114,7 @@ def _duration(start: Any, end: Any) -> str:
 
 
 def runs(args: argparse.Namespace) -> int:
-    service = _service()
+    service = open_service()
     if args.run_id is not None:
         run = service.get_run(args.run_id)
         if args.json:
@@ -144,7 +139,7 @@ def runs(args: argparse.Namespace) -> int:
 
 
 def logs(args: argparse.Namespace) -> int:
-    service = _service()
+    service = open_service()
     offset = 0
     while True:
         chunk = service.read_log(args.run_id, args.task, args.attempt, offset)
@@ -158,19 +153,19 @@ def logs(args: argparse.Namespace) -> int:
 
 
 def output(args: argparse.Namespace) -> int:
-    attempt, text = _service().notebook_output(args.run_id, args.task, args.attempt, args.html)
+    attempt, text = open_service().notebook_output(args.run_id, args.task, args.attempt, args.html)
     write_out(text, args.output, f"attempt {attempt}")
     return 0
 
 
 def rerun(args: argparse.Namespace) -> int:
-    service = _service()
+    service = open_service()
     plan = service.rerun(args.run_id, args.task, args.downstream, args.preview, args.latest)
     return _after_plan(service, plan, args)
 
 
 def recover(args: argparse.Namespace) -> int:
-    service = _service()
+    service = open_service()
     plan = service.recover(args.run_id, args.preview, args.latest)
     return _after_plan(service, plan, args)
 
@@ -190,7 +185,7 @@ def _after_plan(service: Any, plan: Any, args: argparse.Namespace) -> int:
 
 
 def stop(args: argparse.Namespace) -> int:
-    run = _service().stop_run(args.run_id)
+    run = open_service().stop_run(args.run_id)
     print(f"run {run.id} {run.state.value}")
     return 0
 

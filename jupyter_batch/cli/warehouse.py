@@ -6,13 +6,8 @@ import argparse
 import logging
 from typing import Any
 
+from .context import open_service
 from .output import emit_json, table
-
-
-def _service() -> Any:
-    from ..service import BatchService
-
-    return BatchService()
 
 
 def _show(result: Any, as_json: bool) -> None:
@@ -25,7 +20,7 @@ def _show(result: Any, as_json: bool) -> None:
 
 
 def tables(args: argparse.Namespace) -> int:
-    items = _service().warehouse_tables()
+    items = open_service().warehouse_tables()
     if args.json:
         emit_json(items)
     else:
@@ -35,7 +30,7 @@ def tables(args: argparse.Namespace) -> int:
 
 
 def preview(args: argparse.Namespace) -> int:
-    _show(_service().warehouse_preview(args.table, args.limit), args.json)
+    _show(open_service().warehouse_preview(args.table, args.limit), args.json)
     return 0
 
 
@@ -43,7 +38,7 @@ def query(args: argparse.Namespace) -> int:
     # sqlglot logs the statements it cannot parse fully; the refusal that follows says
     # what is wrong in one line
     logging.getLogger("sqlglot").addHandler(logging.NullHandler())
-    _show(_service().warehouse_query(args.sql, args.limit), args.json)
+    _show(open_service().warehouse_query(args.sql, args.limit), args.json)
     return 0
 
 

@@ -8,13 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from ..model.wire import workflow_json
+from .context import open_service
 from .output import emit_json, fail, table, when, write_out
-
-
-def _service() -> Any:
-    from ..service import BatchService
-
-    return BatchService()
 
 
 def read_document(file: str) -> Any:
@@ -35,7 +30,7 @@ def read_document(file: str) -> Any:
 
 
 def validate(args: argparse.Namespace) -> int:
-    wf, problems = _service().validate(read_document(args.file))
+    wf, problems = open_service().validate(read_document(args.file))
     if args.json:
         emit_json({"valid": not problems, "name": wf.name,
                    "problems": [{"where": p.where, "message": p.message} for p in problems]})
@@ -49,7 +44,7 @@ def validate(args: argparse.Namespace) -> int:
 
 
 def save(args: argparse.Namespace) -> int:
-    info = _service().save_workflow(read_document(args.file))
+    info = open_service().save_workflow(read_document(args.file))
     if args.json:
         emit_json(workflow_json(info))
     else:
@@ -67,7 +62,7 @@ def _schedule_words(wf: Any) -> str:
 
 
 def list_(args: argparse.Namespace) -> int:
-    items = _service().list_workflows()
+    items = open_service().list_workflows()
     if args.json:
         emit_json([workflow_json(i) for i in items])
     else:
@@ -80,7 +75,7 @@ def list_(args: argparse.Namespace) -> int:
 
 
 def show(args: argparse.Namespace) -> int:
-    service = _service()
+    service = open_service()
     if args.version is not None:
         v = service.workflow_version(args.name, args.version)
         if args.json:
@@ -120,7 +115,7 @@ def show(args: argparse.Namespace) -> int:
 
 
 def publish(args: argparse.Namespace) -> int:
-    result = _service().publish(args.name, args.message)
+    result = open_service().publish(args.name, args.message)
     v = result.version
     if args.json:
         emit_json({"name": v.name, "version": v.version, "created": result.created,
@@ -134,7 +129,7 @@ def publish(args: argparse.Namespace) -> int:
 
 
 def offline(args: argparse.Namespace) -> int:
-    info = _service().offline(args.name)
+    info = open_service().offline(args.name)
     if args.json:
         emit_json(workflow_json(info))
     else:
@@ -143,7 +138,7 @@ def offline(args: argparse.Namespace) -> int:
 
 
 def export(args: argparse.Namespace) -> int:
-    write_out(_service().export_workflow(args.name, args.version).to_json(), args.output)
+    write_out(open_service().export_workflow(args.name, args.version).to_json(), args.output)
     return 0
 
 

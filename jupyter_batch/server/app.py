@@ -9,80 +9,26 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Dict, Float, Integer, TraitError, Unicode, validate
 
-from ..engine import Pool
-from ..service import BatchService
+from ..settings import BatchSettings
 from .events import EventBridge
 from .routes import url_table
 
 
-class BatchApp(ExtensionApp):
+class BatchApp(BatchSettings, ExtensionApp):
+    """The extension; its settings (``c.BatchApp.*``) are ``BatchSettings``'s."""
+
     name = "jupyter_batch"
     extension_url = "/batch/api/workflows"
     load_other_extensions = True
 
-    data_dir = Unicode(
-        "", config=True,
-        help="Folder for all state (database, blobs, logs, outputs, warehouse). "
-             "$JUPYTER_BATCH_DIR wins over it; empty means <jupyter data dir>/batch.")
-    db_url = Unicode(
-        "", config=True,
-        help="SQLAlchemy URL of the store; empty means SQLite in the data folder.")
-    warehouse = Unicode(
-        "", config=True,
-        help="Path of the DuckDB warehouse file; empty means warehouse.duckdb in the data "
-             "folder.")
-    pools = Dict(
-        value_trait=Dict(), default_value={}, config=True,
-        help='Task pools ("container resources"): name -> {"slots": N, "timeout": s, '
-             '"memory_mb": N, "cpu_seconds": N}. A "default" pool always exists.')
-    kernel_pool_size = Integer(
-        2, config=True,
-        help="Notebook kernels kept started ahead of need (0 turns the pool off).")
-    kill_grace = Float(
-        3.0, config=True,
-        help="Seconds between SIGTERM and SIGKILL when a task is stopped or times out.")
-    python = Unicode(
-        "", config=True, help="Interpreter for python tasks; empty means this server's.")
-
-    @validate("kernel_pool_size")
-    def _check_pool_size(self, proposal: dict[str, Any]) -> int:
-        if proposal["value"] < 0:
-            raise TraitError("kernel_pool_size must not be negative")
-        return int(proposal["value"])
-
-    @validate("pools")
-    def _check_pools(self, proposal: dict[str, Any]) -> dict[str, Any]:
-        for name, settings in proposal["value"].items():
-            unknown = set(settings) - {"slots", "timeout", "memory_mb", "cpu_seconds"}
-            if unknown:
-                raise TraitError(f"pool {name!r}: unknown settings {sorted(unknown)}")
-            if int(settings.get("slots", 1)) < 1:
-                raise TraitError(f"pool {name!r}: slots must be at least 1")
-        return proposal["value"]
-
-    def _pool_objects(self) -> dict[str, Pool]:
-        pools = {"default": Pool(slots=4)}
-        for name, settings in self.pools.items():
-            pools[name] = Pool(slots=int(settings.get("slots", 1)),
-                               timeout=settings.get("timeout"),
-                               memory_mb=settings.get("memory_mb"),
-                               cpu_seconds=settings.get("cpu_seconds"))
-        return pools
-
     def initialize_settings(self) -> None:
-        self.service = BatchService(
-            data_dir=self.data_dir or None, db_url=self.db_url or None,
-            pools=self._pool_objects(), python=self.python or None,
-            warehouse=self.warehouse or None, kernel_pool_size=self.kernel_pool_size,
-            kill_grace=self.kill_grace)
+        self.service = self.make_service()
         self.events = EventBridge(self.serverapp.event_logger, self.service)
         self.settings["batch_service"] = self.service
-        self.service.start_scheduler()
+        self.service.start_scheduler(self.scheduler_lease)
         self.log.info("jupyter-batch: state in %s", self.service.data_dir)
 
     def initialize_handlers(self) -> None:

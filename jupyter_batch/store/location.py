@@ -1,4 +1,5 @@
-"""Where state lives: one folder for the database, blobs, logs, outputs and warehouse."""
+"""Where state lives: one folder for the blobs, logs, outputs and warehouse, and a
+database (SQLite in that folder unless a URL names another)."""
 
 from __future__ import annotations
 
@@ -17,3 +18,10 @@ def resolve_data_dir(configured: str | os.PathLike[str] | None = None) -> Path:
     from jupyter_core.paths import jupyter_data_dir
 
     return Path(jupyter_data_dir()) / "batch"
+
+
+def resolve_db_url(configured: str | None = None) -> str | None:
+    """``$JUPYTER_BATCH_DB_URL`` if set, else ``configured`` (``c.BatchApp.db_url``); None
+    means SQLite in the data folder. Environment first, as for the data folder, so a
+    task, the CLI and a server started with it all open the same store."""
+    return os.environ.get("JUPYTER_BATCH_DB_URL") or configured or None

@@ -19,3 +19,14 @@ def test_the_dag_benchmark_runs_on_a_small_graph() -> None:
     assert [line.split()[0] for line in lines[1:4]] == ["validate", "layout", "baseline"]
     assert "x baseline" in lines[1] and "x baseline" in lines[2]
     assert lines[4].startswith("validate + layout ")
+
+
+def test_the_failover_benchmark_runs_in_quick_mode() -> None:
+    proc = subprocess.run([sys.executable, str(BENCH / "failover.py"), "--quick"],
+                          capture_output=True, text=True, timeout=120)
+
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "failover: 2 schedulers, lease 1 s, SQLite"
+    assert lines[1].startswith("takeover after SIGKILL ") and "x lease" in lines[1]
+    assert lines[3].endswith(", each exactly once")

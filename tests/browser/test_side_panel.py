@@ -126,6 +126,13 @@ def wait_log(page: Any, task: Any, text: str) -> None:
                            arg=[task.locator(".jp-batch-log-text").element_handle(), text])
 
 
+def open_file(page: Any, path: str) -> None:
+    """Open ``path`` in JupyterLab as a user would from the file browser. The command's
+    result (the widget) stays in the page: Playwright cannot carry it back."""
+    page.evaluate("async path => { await window.jupyterapp.commands.execute("
+                  "'docmanager:open', {path}); }", path)
+
+
 def accept_dialog(page: Any, label: str) -> None:
     page.locator(".jp-Dialog").wait_for(state="visible")
     page.locator(".jp-Dialog-button.jp-mod-accept", has_text=label).click()
@@ -251,8 +258,7 @@ def test_add_resource_from_the_file_browser(page: Any, lab: JupyterLab, batch: B
 
     # the file open in the editor, uploaded as the next version
     (lab.root / "clean_sales.py").write_text("print('clean, third take')\n", encoding="utf-8")
-    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:open', "
-                  "{path: 'clean_sales.py'})")
+    open_file(page, "clean_sales.py")
     page.locator(".lm-TabBar-tab.lm-mod-current", has_text="clean_sales.py").wait_for()
     versions.get_by_role("button", name="Upload current file").click()
     page.locator(".jp-Dialog input").fill("third take")
@@ -342,8 +348,7 @@ def test_quickstart_notebook_renders_the_dag_widget(page: Any, lab: JupyterLab, 
     if not QUICKSTART.is_file():
         pytest.skip(f"no {QUICKSTART.name} (the example notebooks are not there)")
     (lab.root / QUICKSTART.name).write_bytes(QUICKSTART.read_bytes())
-    page.evaluate("name => window.jupyterapp.commands.execute('docmanager:open', {path: name})",
-                  QUICKSTART.name)
+    open_file(page, QUICKSTART.name)
     # a cell run before the kernel's websocket is up is dropped: wait for it to be idle
     page.wait_for_function(
         """() => {

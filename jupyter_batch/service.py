@@ -207,7 +207,7 @@ class BatchService:
     def library_programs(self) -> list[tuple[Program, int]]:
         """Every shipped program with the latest version of its resource."""
         return [(p, self.store.resources.latest_version(p.resource) or 0)
-                for p in library.programs()]
+                for p in library.catalog()]
 
     def library_program(self, name: str) -> tuple[Program, list[ResourceVersion], str]:
         """A program, the versions of its resource, and its latest script."""

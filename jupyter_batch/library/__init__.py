@@ -44,7 +44,9 @@ def program(name: str) -> Program:
     return found
 
 
-def programs() -> list[Program]:
+def catalog() -> list[Program]:
+    """Every shipped program, in the order they are listed. (Not ``programs``: that
+    name is the subpackage of their scripts.)"""
     return [program(name) for name in NAMES]
 
 
@@ -61,4 +63,4 @@ def by_resource(resource: str) -> Program | None:
     return program(name)
 
 
-__all__ = ["NAMES", "by_resource", "program", "program_name", "programs", "source"]
+__all__ = ["NAMES", "by_resource", "catalog", "program", "program_name", "source"]

@@ -38,12 +38,20 @@ export class BatchApiError extends Error {
     this.problems = body.problems ?? [];
   }
 
+  /** The message without the list of problems it ends with (the server writes both). */
+  get summary(): string {
+    const tail = `: ${this.problems.map(p => `${p.where}: ${p.message}`).join('; ')}`;
+    return this.problems.length && this.message.endsWith(tail)
+      ? this.message.slice(0, -tail.length)
+      : this.message;
+  }
+
   /** One readable line: the message, then every problem with where it is. */
   get readable(): string {
     if (!this.problems.length) {
       return this.message;
     }
-    return `${this.message} — ${this.problems.map(p => `${p.where}: ${p.message}`).join('; ')}`;
+    return `${this.summary} — ${this.problems.map(p => `${p.where}: ${p.message}`).join('; ')}`;
   }
 
   /** Any thrown value as a BatchApiError (network failures, bugs). */

@@ -13,7 +13,7 @@ export function ErrorBanner(props: {
   }
   return (
     <div className="jp-batch-error" role="alert">
-      <div className="jp-batch-error-message">{error.message}</div>
+      <div className="jp-batch-error-message">{error.summary}</div>
       {error.problems.length > 0 && (
         <ul className="jp-batch-error-problems">
           {error.problems.map((p, i) => (

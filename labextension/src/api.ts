@@ -10,6 +10,8 @@ import type {
   IAttempt,
   IErrorBody,
   ILayout,
+  ILibraryProgram,
+  ILibraryProgramDetail,
   ILogChunk,
   IPublished,
   IRerunPlan,
@@ -18,6 +20,7 @@ import type {
   IRun,
   IRunsPage,
   IRunsQuery,
+  IUseProgram,
   IWorkflowFile,
   IWorkflowInfo
 } from './types';
@@ -301,5 +304,29 @@ export class BatchApi {
   /** Add a version (text content); identical content creates none. */
   addResource(name: string, content: string, message = ''): Promise<IAddedVersion> {
     return this._json('POST', `resources/${seg(name)}`, { body: { content, message } });
+  }
+
+  // --- the library of built-in programs ------------------------------------------------
+
+  async listPrograms(): Promise<ILibraryProgram[]> {
+    const reply = await this._json<{ programs: ILibraryProgram[] }>('GET', 'library');
+    return reply.programs;
+  }
+
+  getProgram(name: string): Promise<ILibraryProgramDetail> {
+    return this._json('GET', `library/${seg(name)}`);
+  }
+
+  /** Create a workflow that runs the program (400 names each bad parameter). */
+  useProgram(name: string, use: IUseProgram): Promise<IWorkflowInfo> {
+    return this._json('POST', `library/${seg(name)}/use`, { body: use });
+  }
+
+  /** Copy the program's latest script into a new user resource, to be changed. */
+  copyProgram(
+    name: string,
+    resource: string
+  ): Promise<{ name: string; versions: IResourceVersion[] }> {
+    return this._json('POST', `library/${seg(name)}/copy`, { body: { name: resource } });
   }
 }

@@ -241,7 +241,7 @@ class BatchService:
         # the task's own params were checked above, and reported where the caller gave them
         problems += [p for p in rest if not p.where.startswith("tasks[0].params")]
         if problems:
-            raise InvalidWorkflow(problems, workflow if isinstance(workflow, str) else None)
+            raise InvalidWorkflow(problems, workflow or None)
         info = self.store.workflows.save_draft(wf, create=True)
         if publish:
             self.publish(wf.name, f"from library program {spec.name}", author)

@@ -43,12 +43,13 @@ WRITE_MODES = ("overwrite", "append", "replace")
 
 # --- parameters ---------------------------------------------------------------------------
 
-def _problem_of(check: Callable[[str], object]) -> Callable[[str], str | None]:
-    """A Param check from a function that raises InvalidInput for a bad value."""
-    def problem(value: str) -> str | None:
+def problem_of(parse: Callable[[Any], object]) -> Callable[[Any], str | None]:
+    """A Param ``check`` from a function that raises InvalidInput or ValueError, saying
+    why, for a value it cannot take."""
+    def problem(value: Any) -> str | None:
         try:
-            check(value)
-        except InvalidInput as exc:
+            parse(value)
+        except (InvalidInput, ValueError) as exc:
             return str(exc)
         return None
 
@@ -69,7 +70,7 @@ def json_object(text: str | None) -> dict[str, Any]:
 
 
 def storage_param(name: str, what: str) -> Param:
-    return Param(name, "string", check=_problem_of(json_object), help=(
+    return Param(name, "string", check=problem_of(json_object), help=(
         f"fsspec options for {what}, as a JSON object, e.g. "
         '{"client_kwargs": {"endpoint_url": "http://127.0.0.1:9000"}} for an '
         "S3-compatible server; credentials are best left to the environment "
@@ -85,7 +86,7 @@ def source_params(what: str) -> tuple[Param, Param]:
             storage_param("source_options", "a file source at a URL"))
 
 
-TARGET = Param("target", "string", required=True, check=_problem_of(writable),
+TARGET = Param("target", "string", required=True, check=problem_of(writable),
                help="the warehouse table to write (name or schema.name)")
 MODE = Param("mode", "string", default="overwrite", choices=WRITE_MODES, help=(
     "overwrite: replace the rows (the table keeps its columns); append: add the rows; "

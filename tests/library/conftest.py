@@ -4,6 +4,7 @@ environment the tasks inherit."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import socket
 from collections.abc import Iterator
@@ -32,6 +33,10 @@ class S3:
         return f"s3://{self.bucket}/{path}"
 
 
+#: moto keeps its buckets in this process across servers: each test gets a bucket anew
+_buckets = itertools.count(1)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -50,7 +55,7 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[S3]:
     server.start()
     try:
         host, port = server.get_host_and_port()
-        store = S3(f"http://{host}:{port}", "batch-test")
+        store = S3(f"http://{host}:{port}", f"batch-test-{next(_buckets)}")
         store.fs().mkdir(store.bucket)
         yield store
     finally:

@@ -514,8 +514,7 @@ async def test_a_resource_gets_a_version_per_new_content(api: BatchAPI) -> None:
                           {"content_base64": base64.b64encode(raw).decode()}, status=201)
     assert (second["created"], second["version"]["version"]) == (True, 2)
 
-    listed = (await api.ok("GET", "/resources"))["resources"]
-    assert [r["name"] for r in listed] == ["job.sh"]
+    assert [r["name"] for r in await api.user_resources()] == ["job.sh"]
     versions = (await api.ok("GET", "/resources/job.sh"))["versions"]
     assert [(v["version"], v["size"], v["message"]) for v in versions] == [
         (1, 9, "first"), (2, len(raw), "")]

@@ -18,7 +18,7 @@ The warehouse is only read. Outputs (when every check passed): ``checks``, ``row
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,17 +71,6 @@ def accepted(items: list[str]) -> list[tuple[str, list[str]]]:
     return found
 
 
-def _problem(parse: Callable[[list[str]], object]) -> Callable[[list[str]], str | None]:
-    def problem(items: list[str]) -> str | None:
-        try:
-            parse(items)
-        except ValueError as exc:
-            return str(exc)
-        return None
-
-    return problem
-
-
 _CHECKS = ("min_rows", "max_rows", "max_null_ratio", "unique_keys", "accepted_values")
 
 
@@ -105,12 +94,12 @@ PROGRAM = Program(
         *runtime.source_params("the rows to check"),
         Param("min_rows", "integer", help="the fewest rows there may be"),
         Param("max_rows", "integer", help="the most rows there may be"),
-        Param("max_null_ratio", "list", check=_problem(null_ratios),
+        Param("max_null_ratio", "list", check=runtime.problem_of(null_ratios),
               help="column=ratio items: at most that share of NULLs (e.g. email=0.05, id=0)"),
-        Param("unique_keys", "list", check=_problem(keys),
+        Param("unique_keys", "list", check=runtime.problem_of(keys),
               help="keys no two rows may share: a column, or columns joined by + "
                    "(e.g. id, order_id+line)"),
-        Param("accepted_values", "list", check=_problem(accepted),
+        Param("accepted_values", "list", check=runtime.problem_of(accepted),
               help="column=value|value items: the only values the column may hold "
                    "(e.g. status=open|closed)"),
     ),

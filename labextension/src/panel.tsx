@@ -193,6 +193,7 @@ export class BatchPanel extends ReactWidget {
   private _libraryActions: ILibraryActions = {
     select: name => void this.library.select(name),
     refresh: () => void this.library.refresh(),
+    keepForm: (program, form) => this.library.keepForm(program, form),
     openVersion: (name, version) =>
       void this._commands.execute(CommandIDs.openVersion, { name, version }),
     use: async (program, request) => {
@@ -305,6 +306,7 @@ export class BatchPanel extends ReactWidget {
             loaded={this.library.loaded}
             selected={this.library.selected}
             detail={this.library.detail}
+            formOf={program => this.library.form(program)}
             error={this.library.error}
             useError={this.library.useError}
             using={this.library.using}

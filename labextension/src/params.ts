@@ -1,9 +1,9 @@
 /**
  * Pure helpers of the form generated from a library program's parameter schema: what a
- * field shows for a value, what the server is sent for what a field holds, and which
+ * field shows for a value, what the server is sent for what the form holds, and which
  * of the server's problems belong beside which field.
  */
-import type { ILibraryParam } from './types';
+import type { ILibraryParam, ILibraryProgram, IUseProgram } from './types';
 
 /** What a field holds: a checkbox's state, or the text of any other input. */
 export type FieldValue = string | boolean;
@@ -16,7 +16,7 @@ export interface IProblem {
 }
 
 /** What a field shows for a schema value (a list as "a, b, c"). */
-export function fieldValue(param: ILibraryParam, value: unknown): FieldValue {
+function fieldValue(param: ILibraryParam, value: unknown): FieldValue {
   if (param.type === 'boolean') {
     return value === true;
   }
@@ -27,7 +27,7 @@ export function fieldValue(param: ILibraryParam, value: unknown): FieldValue {
 }
 
 /** The fields filled with the schema's defaults. */
-export function defaultValues(params: readonly ILibraryParam[]): FieldValues {
+function defaultValues(params: readonly ILibraryParam[]): FieldValues {
   return Object.fromEntries(params.map(p => [p.name, fieldValue(p, p.default)]));
 }
 
@@ -65,7 +65,7 @@ function typed(param: ILibraryParam, text: string): unknown {
  * The parameters to send. An empty field is left out: the server applies the default,
  * or says that a required parameter is missing.
  */
-export function paramsOf(
+function paramsOf(
   params: readonly ILibraryParam[],
   values: FieldValues
 ): Record<string, unknown> {
@@ -79,6 +79,39 @@ export function paramsOf(
     }
   }
   return result;
+}
+
+/** What the form that turns a program into a workflow holds. */
+export interface IUseForm {
+  values: FieldValues;
+  workflow: string;
+  /** null: no schedule (manual runs only) */
+  cron: string | null;
+  timezone: string;
+  publish: boolean;
+}
+
+/** A new form: the defaults, the program's name for the workflow, no schedule. */
+export function newUseForm(program: ILibraryProgram, timezone: string): IUseForm {
+  return {
+    values: defaultValues(program.params),
+    workflow: program.name,
+    cron: null,
+    timezone,
+    publish: false
+  };
+}
+
+/** What "Use program" sends for what the form holds. */
+export function requestOf(program: ILibraryProgram, form: IUseForm): IUseProgram {
+  return {
+    workflow: form.workflow.trim(),
+    params: paramsOf(program.params, form.values),
+    ...(form.cron === null
+      ? {}
+      : { schedule: { cron: form.cron.trim(), timezone: form.timezone.trim() } }),
+    publish: form.publish
+  };
 }
 
 /** Whether a problem's `where` (e.g. `params.columns[1]`) is about the field `key`. */

@@ -172,6 +172,11 @@ def test_use_with_a_schedule_and_publish_in_both_themes(page: Any, batch: Batch,
         detail.locator('input[name="cron"]').fill("30 99 * * 1-5")
         detail.locator('input[name="timezone"]').fill("Europe/Berlin")
         field(detail, "publish").locator("input").check()
+        # the form is kept while another tab shows
+        page.click('.jp-batch-tab[data-tab="workflows"]')
+        page.click('.jp-batch-tab[data-tab="library"]')
+        assert field(detail, "workflow").locator("input").input_value() == "pivot_nightly"
+        assert detail.locator('input[name="cron"]').input_value() == "30 99 * * 1-5"
         use(detail)
         wait_problem(detail, "schedule", "hour field")
         assert "minute hour day month weekday" in field(detail, "schedule").inner_text()

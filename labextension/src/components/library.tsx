@@ -2,8 +2,8 @@ import React, { useEffect, useId, useRef, useState } from 'react';
 
 import type { BatchApiError } from '../api';
 import { cronInWords, formatTime } from '../format';
-import { defaultValues, exampleValues, paramsOf, problemsOf } from '../params';
-import type { FieldValue, FieldValues, IProblem } from '../params';
+import { exampleValues, problemsOf, requestOf } from '../params';
+import type { FieldValue, IProblem, IUseForm } from '../params';
 import type {
   ILibraryParam,
   ILibraryProgram,
@@ -17,6 +17,8 @@ export interface ILibraryActions {
   refresh: () => void;
   /** create the workflow the form describes */
   use: (program: string, request: IUseProgram) => void;
+  /** the form changed: keep it for when it shows again */
+  keepForm: (program: string, form: IUseForm) => void;
   /** copy the program's script into a user resource */
   copy: (program: string) => void;
   openVersion: (resource: string, version: number) => void;
@@ -27,13 +29,13 @@ export interface ILibraryViewProps {
   loaded: boolean;
   selected: string | null;
   detail: ILibraryProgramDetail | null;
+  /** a program's form as the user left it */
+  formOf: (program: ILibraryProgram) => IUseForm;
   error: BatchApiError | null;
   useError: BatchApiError | null;
   using: boolean;
   actions: ILibraryActions;
 }
-
-const LOCAL_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 
 /**
  * A labelled form field (`inline`: a checkbox before its label), inputs that belong to
@@ -236,19 +238,26 @@ function ScheduleField(props: {
 /**
  * The form that turns a program into a workflow: its parameters, generated from the
  * schema and filled with the defaults; the workflow's name; a schedule; publish.
+ *
+ * What it holds is its own state (typing must not wait for the panel's next render)
+ * and is handed to `onKeep` as it changes, to start from when it shows again.
  */
 function UseForm(props: {
   program: ILibraryProgram;
+  initial: IUseForm;
   error: BatchApiError | null;
   using: boolean;
+  onKeep: (form: IUseForm) => void;
   onUse: (request: IUseProgram) => void;
 }): JSX.Element {
-  const { program } = props;
-  const [values, setValues] = useState<FieldValues>(() => defaultValues(program.params));
-  const [workflow, setWorkflow] = useState(program.name);
-  const [cron, setCron] = useState<string | null>(null);
-  const [timezone, setTimezone] = useState(LOCAL_ZONE);
-  const [publish, setPublish] = useState(false);
+  const { program, onKeep } = props;
+  const [state, setState] = useState(props.initial);
+  const { values, workflow, cron, timezone, publish } = state;
+  const change = (patch: Partial<IUseForm>): void => {
+    const next = { ...state, ...patch };
+    setState(next);
+    onKeep(next);
+  };
   const form = useRef<HTMLFormElement>(null);
   const problems = props.error?.problems ?? [];
   // the problems shown beside a field; the server says `name` for the workflow's name
@@ -268,13 +277,7 @@ function UseForm(props: {
     input?.focus();
   }, [props.error]);
 
-  const submit = (): void =>
-    props.onUse({
-      workflow: workflow.trim(),
-      params: paramsOf(program.params, values),
-      ...(cron === null ? {} : { schedule: { cron: cron.trim(), timezone: timezone.trim() } }),
-      publish
-    });
+  const submit = (): void => props.onUse(requestOf(program, state));
 
   return (
     <form ref={form} className="jp-batch-use" onSubmit={event => event.preventDefault()}>
@@ -285,7 +288,7 @@ function UseForm(props: {
           label="Fill example"
           title="Fill the fields with the program's example"
           disabled={!program.params.length}
-          onClick={() => setValues(exampleValues(program.params, program.example))}
+          onClick={() => change({ values: exampleValues(program.params, program.example) })}
         />
       </div>
       {!program.params.length && (
@@ -297,7 +300,7 @@ function UseForm(props: {
           param={param}
           value={values[param.name]}
           problems={problems}
-          onChange={value => setValues({ ...values, [param.name]: value })}
+          onChange={value => change({ values: { ...values, [param.name]: value } })}
         />
       ))}
       <div className="jp-batch-subtitle">Workflow</div>
@@ -310,7 +313,7 @@ function UseForm(props: {
             aria-invalid={invalid}
             spellCheck={false}
             value={workflow}
-            onChange={event => setWorkflow(event.target.value)}
+            onChange={event => change({ workflow: event.target.value })}
           />
         )}
       </Field>
@@ -318,10 +321,7 @@ function UseForm(props: {
         cron={cron}
         timezone={timezone}
         problems={problems}
-        onChange={(c, tz) => {
-          setCron(c);
-          setTimezone(tz);
-        }}
+        onChange={(c, tz) => change({ cron: c, timezone: tz })}
       />
       <Field
         field="publish"
@@ -335,7 +335,7 @@ function UseForm(props: {
             type="checkbox"
             name="publish"
             checked={publish}
-            onChange={event => setPublish(event.target.checked)}
+            onChange={event => change({ publish: event.target.checked })}
           />
         )}
       </Field>
@@ -358,6 +358,7 @@ function UseForm(props: {
 function ProgramDetail(props: {
   program: ILibraryProgram;
   detail: ILibraryProgramDetail | null;
+  form: IUseForm;
   useError: BatchApiError | null;
   using: boolean;
   actions: ILibraryActions;
@@ -397,8 +398,10 @@ function ProgramDetail(props: {
         <UseForm
           key={program.name}
           program={program}
+          initial={props.form}
           error={props.useError}
           using={props.using}
+          onKeep={form => actions.keepForm(program.name, form)}
           onUse={request => actions.use(program.name, request)}
         />
       </div>
@@ -447,6 +450,7 @@ export function LibraryView(props: ILibraryViewProps): JSX.Element {
         <ProgramDetail
           program={program}
           detail={props.detail}
+          form={props.formOf(program)}
           useError={props.useError}
           using={props.using}
           actions={actions}

@@ -1,5 +1,7 @@
 import type { BatchApi } from '../api';
 import { BatchApiError } from '../api';
+import { newUseForm } from '../params';
+import type { IUseForm } from '../params';
 import type {
   ILibraryProgram,
   ILibraryProgramDetail,
@@ -8,9 +10,12 @@ import type {
 } from '../types';
 import { ViewModel } from './base';
 
+const LOCAL_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+
 /**
- * The library's programs, the one selected with its versions, and the last failed
- * "use the program" (its problems are shown beside the form's fields).
+ * The library's programs, the one selected with its versions, each program's form as
+ * the user left it, and the last failed "use the program" (its problems are shown
+ * beside the form's fields).
  */
 export class LibraryModel extends ViewModel {
   constructor(private readonly _api: BatchApi) {
@@ -42,6 +47,16 @@ export class LibraryModel extends ViewModel {
   /** A "use" is on its way. */
   get using(): boolean {
     return this._using;
+  }
+
+  /** The form of a program as the user left it, or a new one. */
+  form(program: ILibraryProgram): IUseForm {
+    return this._forms.get(program.name) ?? newUseForm(program, LOCAL_ZONE);
+  }
+
+  /** Keep what a program's form holds, for when it shows again (it shows it already). */
+  keepForm(name: string, form: IUseForm): void {
+    this._forms.set(name, form);
   }
 
   async refresh(): Promise<void> {
@@ -96,6 +111,7 @@ export class LibraryModel extends ViewModel {
   private _loaded = false;
   private _selected: string | null = null;
   private _detail: ILibraryProgramDetail | null = null;
+  private _forms = new Map<string, IUseForm>();
   private _useError: BatchApiError | null = null;
   private _using = false;
 }

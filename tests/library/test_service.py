@@ -188,3 +188,17 @@ def test_a_run_parameter_that_does_not_fit_fails_the_task_saying_which(
     assert report(service, overridden)[-2:] == [
         "error: the parameters do not fit program data_quality:",
         '  params.min_rows: must be a whole number, not "two"']
+
+
+def test_a_copied_program_runs_as_the_users_own_script(service: BatchService) -> None:
+    seed(service.warehouse_path, "CREATE TABLE orders (id INTEGER)",
+         "INSERT INTO orders VALUES (1), (1)")
+    service.copy_library_program("data_quality", "my_checks.py")
+    service.save_workflow({"name": "mine", "tasks": [{
+        "id": "check", "type": "python", "resource": "my_checks.py",
+        "params": {"source": "orders", "unique_keys": "id"}}]})
+
+    done = run(service, "mine")
+
+    assert done.state == RunState.FAILED
+    assert "  FAIL  id unique: 1 key occurs more than once: 1" in report(service, done)

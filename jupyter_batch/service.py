@@ -7,7 +7,9 @@ call one method here, and render the result.
 from __future__ import annotations
 
 import contextlib
+import functools
 import getpass
+import importlib.metadata
 import logging
 import os
 import socket
@@ -18,11 +20,13 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from . import library
 from .dag import workflow_layout
 from .engine import Engine, Pool, RunFolders, RunPlan
 from .errors import Conflict, InvalidInput, InvalidWorkflow, NotFound, Problem
 from .executors.local import LocalExecutor, end_leftovers
 from .model.changes import Change, LogChange, RunChange, TaskChange
+from .model.program import Program, check_params, task_param
 from .model.records import (
     AddedVersion,
     PublishResult,
@@ -33,7 +37,7 @@ from .model.records import (
     WorkflowInfo,
     WorkflowVersion,
 )
-from .model.resource import parse_ref
+from .model.resource import check_resource_name, is_library, parse_ref, resource_format
 from .model.schedule import next_fire
 from .model.states import RunState, TaskState
 from .model.textdiff import diff_versions
@@ -42,6 +46,7 @@ from .model.workflow import Reference, Workflow, pin_resources, repin_resources
 from .reruns import recover_nodes, rerun_nodes
 from .scheduler import ScheduledWorkflow, Scheduler
 from .store import Store
+from .store.blobs import sha256_of
 from .store.leases import Lease
 from .store.location import resolve_data_dir, resolve_db_url
 from .store.state_writer import StateWriter
@@ -57,6 +62,8 @@ from .warehouse import QueryResult, TableInfo, Warehouse
 
 log = logging.getLogger(__name__)
 Listener = Callable[[Change], None]
+#: the author of the library's versions
+LIBRARY_AUTHOR = "jupyter-batch"
 
 
 def default_author() -> str:
@@ -148,6 +155,7 @@ class BatchService:
         self._rerun_lock = threading.Lock()
         #: this service as a lease holder: its process, and a tag for this instance
         self._lease_holder = f"{this_process()}:{id(self):x}"
+        self.register_library()
         self.mark_interrupted()
 
     def close(self) -> None:
@@ -177,6 +185,10 @@ class BatchService:
 
     def add_resource(self, name: str, content: bytes, message: str = "",
                      author: str | None = None) -> AddedVersion:
+        """A new version of a user resource (none when ``content`` equals the latest);
+        Conflict for a name in the read-only library."""
+        check_resource_name(name)
+        _refuse_library(name)
         return self.store.resources.add(name, content, message, author or default_author())
 
     def list_resources(self) -> list[ResourceInfo]:
@@ -195,12 +207,90 @@ class BatchService:
         _, b = self.store.resources.read(name, new)
         return diff_versions(name, (old, a), (new, b))
 
+    # --- the library -----------------------------------------------------------------
+
+    def register_library(self) -> list[AddedVersion]:
+        """Store each shipped program as a new version of its ``library/<name>.py`` when
+        its script differs from the latest stored one: upgrading jupyter-batch adds a
+        version, and workflows keep the versions they pinned. The versions added."""
+        stored = self.store.resources.latest_hashes("library")
+        added = []
+        for name in library.NAMES:
+            resource, script = f"library/{name}.py", library.source(name)
+            if stored.get(resource) != sha256_of(script):
+                added.append(self.store.resources.add(
+                    resource, script, f"shipped with jupyter-batch {_package_version()}",
+                    LIBRARY_AUTHOR))
+        return added
+
+    def library_programs(self) -> list[tuple[Program, int]]:
+        """Every shipped program with the latest version of its resource."""
+        return [(p, self.store.resources.latest_version(p.resource) or 0)
+                for p in library.catalog()]
+
+    def library_program(self, name: str) -> tuple[Program, list[ResourceVersion], str]:
+        """A program, the versions of its resource, and its latest script."""
+        program = library.program(name)
+        versions = self.store.resources.versions(program.resource)
+        _, script = self.store.resources.read(program.resource)
+        return program, versions, script.decode("utf-8")
+
+    def use_library_program(self, program: str, workflow: str,
+                            params: dict[str, Any] | None = None,
+                            schedule: dict[str, Any] | None = None, publish: bool = False,
+                            author: str | None = None) -> WorkflowInfo:
+        """Save a new one-task workflow that runs ``program`` with ``params`` (checked
+        against its schema first: InvalidWorkflow with a problem per bad parameter, at
+        ``params.<name>``), on ``schedule`` if given (as the workflow file has it), and
+        publish it if asked. Conflict when the workflow exists already; nothing is saved
+        unless everything is right."""
+        spec = library.program(program)
+        if params is not None and not isinstance(params, dict):
+            raise InvalidInput("params must be an object of parameter names and values")
+        typed, problems = check_params(spec, params)
+        task = {"id": spec.name, "type": "python", "resource": spec.resource,
+                "description": spec.title}
+        if typed:
+            task["params"] = {k: task_param(v) for k, v in typed.items()}
+        document: dict[str, Any] = {"name": workflow, "description": spec.description,
+                                    "tasks": [task]}
+        if schedule is not None:
+            document["schedule"] = schedule
+        wf, rest = self.validate(document)
+        # the task's own params were checked above, and reported where the caller gave them
+        problems += [p for p in rest if not p.where.startswith("tasks[0].params")]
+        if problems:
+            raise InvalidWorkflow(problems, workflow or None)
+        info = self.store.workflows.save_draft(wf, create=True)
+        if publish:
+            self.publish(wf.name, f"from library program {spec.name}", author)
+            info = self.store.workflows.get(wf.name)
+        self._wake_scheduler()
+        return info
+
+    def copy_library_program(self, program: str, new_name: str,
+                             author: str | None = None) -> AddedVersion:
+        """A new user resource ``new_name`` (a ``.py`` name not taken yet) whose first
+        version is the program's latest script, to change as one likes."""
+        spec = library.program(program)
+        check_resource_name(new_name)
+        _refuse_library(new_name)
+        if resource_format(new_name) != "py":
+            raise InvalidInput(f"{new_name!r}: a copy of a program is a python resource; "
+                               "name it NAME.py")
+        if self.store.resources.latest_version(new_name) is not None:
+            raise Conflict(f"resource {new_name!r} exists already; choose another name")
+        version, script = self.store.resources.read(spec.resource)
+        return self.store.resources.add(new_name, script, f"copied from {version.ref}",
+                                        author or default_author())
+
     # --- workflows -------------------------------------------------------------------
 
     def validation_context(self) -> ValidationContext:
         return ValidationContext(task_types=registry.specs(),
                                  latest_version=self.store.resources.latest_version,
-                                 pools=self._pools.keys() if self._pools else ("default",))
+                                 pools=self._pools.keys() if self._pools else ("default",),
+                                 program=library.by_resource)
 
     def validate(self, document: Any) -> tuple[Workflow, list[Problem]]:
         """Every problem of a workflow file's JSON (or a Workflow), with where it is."""
@@ -681,6 +771,26 @@ class BatchService:
     def warehouse_query(self, sql: str, limit: int = 1000) -> QueryResult:
         """Run one read-only query on the warehouse."""
         return self.warehouse.query(sql, limit)
+
+
+def _refuse_library(name: str) -> None:
+    """Conflict for a name in the read-only library namespace, saying what to do instead."""
+    if not is_library(name):
+        return
+    program = library.by_resource(name)
+    hint = (f"to change the program, copy it into a resource of your own: jupyter batch "
+            f"library copy {program.name} my_{program.name}.py" if program is not None
+            else "give your resource a name without 'library/'")
+    raise Conflict(f"{name!r} is in library/, the read-only namespace of the built-in "
+                   f"programs; {hint}")
+
+
+@functools.cache
+def _package_version() -> str:
+    try:
+        return importlib.metadata.version("jupyter-batch")
+    except importlib.metadata.PackageNotFoundError:
+        return "(not installed)"
 
 
 def _whole_characters(data: bytes) -> bytes:

@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import dag
 from .errors import InvalidInput, InvalidWorkflow, Problem
-from .model.resource import parse_ref
+from .model.program import Program, check_params
+from .model.resource import is_library, parse_ref
 from .model.task_spec import TaskTypeSpec
 from .model.workflow import (
     CATCHUP_POLICIES,
@@ -47,6 +48,9 @@ class ValidationContext:
     latest_version: Callable[[str], int | None] | None = None
     #: the pools tasks may name; None skips the check
     pools: Collection[str] | None = None
+    #: the built-in program a ``library/...`` resource name runs (None when there is no
+    #: such program), so a task's params are checked against its schema
+    program: Callable[[str], Program | None] | None = None
 
 
 #: workflow names that would clash with a route of the REST API
@@ -158,7 +162,22 @@ def _check_pool(pool: str | None, where: str, ctx: ValidationContext,
                                        f"{', '.join(sorted(ctx.pools))})"))
 
 
-def _check_task(i: int, task: Task, ctx: ValidationContext, problems: list[Problem]) -> None:
+def _check_program_params(task: Task, where: str, workflow_params: Collection[str],
+                          ctx: ValidationContext, problems: list[Problem]) -> None:
+    """A task that runs a library program: its params against the program's schema (a
+    required one may come from the workflow's params instead)."""
+    try:
+        name = parse_ref(task.resource or "").name
+    except InvalidInput:
+        return  # said already
+    program = ctx.program(name) if ctx.program is not None and is_library(name) else None
+    if program is not None:
+        problems += check_params(program, task.params, f"{where}.params",
+                                 frozenset(workflow_params))[1]
+
+
+def _check_task(i: int, task: Task, ctx: ValidationContext, problems: list[Problem],
+                workflow_params: Collection[str] = ()) -> None:
     where = f"tasks[{i}]"
     if not task.type:
         problems.append(Problem(f"{where}.type", "is required"))
@@ -185,6 +204,7 @@ def _check_task(i: int, task: Task, ctx: ValidationContext, problems: list[Probl
     if task.resource is not None and "resource" in spec.bodies:
         _check_resource(task.resource, f"{where}.resource", spec.formats, spec.name, ctx,
                         problems)
+        _check_program_params(task, where, workflow_params, ctx, problems)
     for j, extra in enumerate(task.files or []):
         _check_resource(extra, f"{where}.files[{j}]", (), spec.name, ctx, problems)
     _check_params(task.params, f"{where}.params", problems)
@@ -294,7 +314,7 @@ def validate(wf: Workflow, ctx: ValidationContext) -> list[Problem]:
         if ref.timeout is not None and ref.timeout <= 0:
             problems.append(Problem(f"references[{i}].timeout", "must be more than 0 seconds"))
     for i, task in enumerate(wf.tasks):
-        _check_task(i, task, ctx, problems)
+        _check_task(i, task, ctx, problems, (wf.params or {}).keys())
     _check_graph(wf, problems)
     return problems
 

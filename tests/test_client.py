@@ -195,7 +195,8 @@ def life_of_a_workflow(batch: Batch, scratch: Path) -> None:
     assert (again.created, again.version.version) == (False, 1)
     batch.add_resource("report.ipynb", report_notebook(), "report")
     assert batch.read("clean.py@1") == batch.read("clean.py") == CLEAN
-    assert [r.name for r in batch.resources()] == ["clean.py", "report.ipynb"]
+    assert [r.name for r in batch.resources() if r.namespace == "user"] == [
+        "clean.py", "report.ipynb"]
 
     # build; a problem reaches the right place
     flag = scratch / "input.ready"
@@ -516,3 +517,65 @@ def test_listed_runs_read_their_tasks_and_the_warehouse_is_readable(local: Batch
     assert local.tables() == []
     with pytest.raises(NotFound, match="no_such_table"):
         local.preview("no_such_table")
+
+
+# --- the library ----------------------------------------------------------------------
+
+def library_life(batch: Batch, data_dir: Path) -> None:
+    """``batch.library``: list, show, use (and run what it made), copy — and the errors,
+    as the same exceptions whichever way the client talks."""
+    from jupyter_batch import library
+
+    programs = batch.library.list()
+    assert [p.name for p in programs] == list(library.NAMES)
+    sync = programs[2]
+    assert (sync.resource, sync.version, sync.versions, sync.source) == (
+        "library/file_sync.py", 1, [], None)
+    assert next(p for p in sync.params if p.name == "compare").choices == [
+        "size_mtime", "checksum"]
+
+    shown = batch.library.show("library/data_quality.py")
+    assert shown.source == library.source("data_quality").decode("utf-8")
+    assert [(v.name, v.version) for v in shown.versions] == [("library/data_quality.py", 1)]
+    # a library resource's name travels in a URL as library%2F...
+    assert [v.version for v in batch.versions("library/data_quality.py")] == [1]
+    assert batch.read("library/data_quality.py@1") == library.source("data_quality")
+
+    import duckdb
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
+        con.execute("CREATE TABLE t AS SELECT * FROM range(4) r(id)")
+    wf = batch.library.use("data_quality", workflow="dq_t",
+                           params={"source": "t", "min_rows": 2, "unique_keys": ["id"]},
+                           schedule="0 3 * * *")
+    assert wf.to_dict()["schedule"] == {"cron": "0 3 * * *"}
+    assert wf.to_dict()["tasks"][0]["params"] == {"source": "t", "min_rows": 2,
+                                                  "unique_keys": "id"}
+    run = wf.prerun(date="2026-11-20").wait()
+    assert run.state == RunState.SUCCESS
+    assert run.task("data_quality").outputs == {"checks": "2", "rows": "4"}
+
+    with pytest.raises(InvalidWorkflow) as bad:
+        batch.library.use("data_quality", workflow="dq_bad", params={"min_rows": "x"})
+    assert [p.where for p in bad.value.problems] == ["params.source", "params.min_rows"]
+    with pytest.raises(Conflict, match="a workflow named 'dq_t' exists already"):
+        batch.library.use("data_quality", workflow="dq_t", params={"source": "t",
+                                                                   "min_rows": 1})
+    with pytest.raises(NotFound, match="no library program 'nope'"):
+        batch.library.show("nope")
+
+    copied = batch.library.copy("data_quality", "my_checks.py")
+    assert (copied.name, copied.version, copied.message) == (
+        "my_checks.py", 1, "copied from library/data_quality.py@1")
+    with pytest.raises(Conflict, match="read-only namespace of the built-in programs"):
+        batch.add_resource("library/data_quality.py", b"print('mine')\n")
+    assert {r.name: r.namespace for r in batch.resources()}["my_checks.py"] == "user"
+
+
+def test_the_library_on_the_local_service(local: Batch, data_dir: Path) -> None:
+    library_life(local, data_dir)
+
+
+async def test_the_library_on_a_jupyter_server(remote: Batch, data_dir: Path) -> None:
+    await asyncio.to_thread(library_life, remote, data_dir)

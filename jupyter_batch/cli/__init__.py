@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from . import resources, runs, scheduler, warehouse, workflows
+from . import library, resources, runs, scheduler, warehouse, workflows
 from .output import fail
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -29,13 +29,15 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="jupyter batch",
-        description="Batch workflows for Jupyter: versioned resources, workflows, runs.",
+        description="Batch workflows for Jupyter: versioned resources, workflows, runs, the "
+                    "warehouse and a library of built-in programs.",
     )
     nouns = parser.add_subparsers(dest="noun", metavar="<noun>", required=True)
     resources.register(nouns)
     workflow_verbs = workflows.register(nouns)
     runs.register(nouns, workflow_verbs)
     warehouse.register(nouns)
+    library.register(nouns)
     scheduler.register(nouns)
     return parser
 

@@ -36,8 +36,7 @@ def list_(args: argparse.Namespace) -> int:
         emit_json(items)
     else:
         table(["NAME", "FORMAT", "LATEST", "UPDATED"],
-              [[r.name, r.format, r.latest_version, when(r.updated_at)] for r in items],
-              "no resources yet: add one with 'jupyter batch resource add FILE'")
+              [[r.name, r.format, r.latest_version, when(r.updated_at)] for r in items], "")
     return 0
 
 

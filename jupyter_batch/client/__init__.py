@@ -4,13 +4,15 @@ and reruns runs.
 
 Modules: ``batch`` (the entry point), ``workflow`` (the builder), ``runs``, ``records``
 (what calls return), ``transport`` (the seam) with ``rest`` and ``local`` behind it,
-``discovery`` (which server a kernel belongs to), ``display`` (where widgets plug in).
+``discovery`` (which server a kernel belongs to), ``display`` (where widgets plug in),
+``library`` (the built-in programs, ``batch.library``).
 """
 
 from .batch import Batch
-from .records import LogChunk, Published, RunStatus, TaskStatus
+from .library import Library
+from .records import LibraryProgram, LogChunk, ProgramParam, Published, RunStatus, TaskStatus
 from .runs import Run
 from .workflow import Node, Workflow
 
-__all__ = ["Batch", "LogChunk", "Node", "Published", "Run", "RunStatus", "TaskStatus",
-           "Workflow"]
+__all__ = ["Batch", "Library", "LibraryProgram", "LogChunk", "Node", "ProgramParam",
+           "Published", "Run", "RunStatus", "TaskStatus", "Workflow"]

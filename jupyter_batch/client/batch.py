@@ -1,4 +1,4 @@
-"""``Batch``: the notebook's entry point to workflows, runs and resources.
+"""``Batch``: the notebook's entry point to workflows, runs, resources and the library.
 
 ``Batch()`` inside a notebook talks to the Jupyter server its kernel belongs to; with no
 server it runs a local service in this process over the same data folder. Either way
@@ -17,6 +17,7 @@ from typing import Any
 from ..errors import BatchError, InvalidInput, Problem
 from ..model import workflow as spec
 from ..model.records import AddedVersion, ResourceInfo, ResourceVersion
+from .library import Library
 from .records import from_json
 from .runs import Run
 from .transport import EventListener, Transport
@@ -48,6 +49,8 @@ class Batch:
             self.transport = _local(data_dir)
         else:
             self.transport = _discovered()
+        #: the built-in programs: ``list``, ``show``, ``use``, ``copy``
+        self.library = Library(self.transport)
 
     @property
     def local(self) -> bool:

@@ -13,7 +13,15 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..model.wire import event_json, plain, run_json, workflow_json
+from ..model.wire import (
+    event_json,
+    plain,
+    program_detail_json,
+    program_json,
+    resource_json,
+    run_json,
+    workflow_json,
+)
 from .transport import JSON, EventListener
 
 if TYPE_CHECKING:
@@ -124,12 +132,6 @@ class LocalTransport:
     def list_resources(self) -> list[JSON]:
         return plain(self.service.list_resources())
 
-    def warehouse_tables(self) -> list[JSON]:
-        return plain(self.service.warehouse_tables())
-
-    def warehouse_preview(self, table: str, limit: int) -> JSON:
-        return plain(self.service.warehouse_preview(table, limit))
-
     def resource_versions(self, name: str) -> list[JSON]:
         return plain(self.service.resource_versions(name))
 
@@ -138,6 +140,31 @@ class LocalTransport:
 
     def diff_resource(self, name: str, old: int, new: int) -> str:
         return self.service.diff_resource(name, old, new)
+
+    # --- the library ----------------------------------------------------------------
+
+    def library_programs(self) -> list[JSON]:
+        return [program_json(p, v) for p, v in self.service.library_programs()]
+
+    def library_program(self, name: str) -> JSON:
+        return program_detail_json(*self.service.library_program(name))
+
+    def use_library_program(self, name: str, body: JSON) -> JSON:
+        return workflow_json(self.service.use_library_program(
+            name, body["workflow"], body.get("params"), body.get("schedule"),
+            body.get("publish", False)))
+
+    def copy_library_program(self, name: str, new_name: str) -> JSON:
+        added = self.service.copy_library_program(name, new_name)
+        return resource_json(new_name, [added.version])
+
+    # --- warehouse ------------------------------------------------------------------
+
+    def warehouse_tables(self) -> list[JSON]:
+        return plain(self.service.warehouse_tables())
+
+    def warehouse_preview(self, table: str, limit: int) -> JSON:
+        return plain(self.service.warehouse_preview(table, limit))
 
     # --- events ---------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, TypeVar
 
+from ..model.records import ResourceVersion
 from ..model.states import RunState, TaskState
 
 T = TypeVar("T")
@@ -73,6 +74,36 @@ class Published:
 
     version: int
     created: bool
+
+
+@dataclass(frozen=True)
+class ProgramParam:
+    """One parameter of a library program: ``type`` is string, integer, number, boolean
+    or list; ``choices`` is empty unless the value must be one of them."""
+
+    name: str
+    type: str
+    required: bool
+    default: Any
+    help: str
+    choices: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LibraryProgram:
+    """A built-in program (``batch.library``): what it does, the latest version of its
+    ``library/<name>.py`` resource, its parameters and an example set of them. ``show``
+    adds every version of the resource and the latest script (``source``)."""
+
+    name: str
+    title: str
+    description: str
+    resource: str
+    version: int
+    params: list[ProgramParam]
+    example: dict[str, Any]
+    versions: list[ResourceVersion] = field(default_factory=list)
+    source: str | None = None
 
 
 def from_json(cls: type[T], data: Mapping[str, Any]) -> T:

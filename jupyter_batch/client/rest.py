@@ -203,12 +203,6 @@ class RestTransport:
     def list_resources(self) -> list[JSON]:
         return self.call("GET", "/resources")["resources"]
 
-    def warehouse_tables(self) -> list[JSON]:
-        return self.call("GET", "/warehouse/tables")["tables"]
-
-    def warehouse_preview(self, table: str, limit: int) -> JSON:
-        return self.call("GET", f"/warehouse/tables/{_part(table)}?limit={int(limit)}")
-
     def resource_versions(self, name: str) -> list[JSON]:
         return self.call("GET", f"/resources/{_part(name)}")["versions"]
 
@@ -220,6 +214,28 @@ class RestTransport:
     def diff_resource(self, name: str, old: int, new: int) -> str:
         return self.call("GET", f"/resources/{_part(name)}/diff",
                          params={"from": old, "to": new})["diff"]
+
+    # --- the library ----------------------------------------------------------------
+
+    def library_programs(self) -> list[JSON]:
+        return self.call("GET", "/library")["programs"]
+
+    def library_program(self, name: str) -> JSON:
+        return self.call("GET", f"/library/{_part(name)}")
+
+    def use_library_program(self, name: str, body: JSON) -> JSON:
+        return self.call("POST", f"/library/{_part(name)}/use", body=body)
+
+    def copy_library_program(self, name: str, new_name: str) -> JSON:
+        return self.call("POST", f"/library/{_part(name)}/copy", body={"name": new_name})
+
+    # --- warehouse ------------------------------------------------------------------
+
+    def warehouse_tables(self) -> list[JSON]:
+        return self.call("GET", "/warehouse/tables")["tables"]
+
+    def warehouse_preview(self, table: str, limit: int) -> JSON:
+        return self.call("GET", f"/warehouse/tables/{_part(table)}?limit={int(limit)}")
 
     # --- events ---------------------------------------------------------------------
 

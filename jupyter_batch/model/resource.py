@@ -17,6 +17,20 @@ TEXT_FORMATS: frozenset[str] = frozenset({"sh", "py", "sql", "hql", "xml", "ipyn
 
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,199}$")
 
+#: The read-only namespace of the built-in programs: ``library/<program>.py`` is the one
+#: resource name with a ``/``; every other name is a plain file name.
+LIBRARY_PREFIX = "library/"
+
+
+def is_library(name: str) -> bool:
+    """Whether ``name`` is in the read-only library namespace."""
+    return name.startswith(LIBRARY_PREFIX)
+
+
+def namespace_of(name: str) -> str:
+    """``library`` for a library program's resource, else ``user``."""
+    return "library" if is_library(name) else "user"
+
 
 def resource_format(name: str) -> str:
     """The format of a resource named ``name``, or InvalidInput listing the allowed ones.
@@ -36,14 +50,22 @@ def check_resource_name(name: str) -> str:
     """Return ``name`` if it is a safe resource name; else InvalidInput saying why.
 
     A name is a plain file name: no folders (``/``, ``\\``), no ``..``, no control
-    characters, no leading dot, at most 200 characters, and a supported format.
+    characters, no leading dot, at most 200 characters, and a supported format — or
+    such a name under ``library/`` (a built-in program's resource).
     """
     if not isinstance(name, str) or not name:
         raise InvalidInput("a resource name must be a non-empty string")
+    if is_library(name) and len(name) > len(LIBRARY_PREFIX):
+        try:
+            check_resource_name(name[len(LIBRARY_PREFIX):])
+        except InvalidInput as exc:
+            raise InvalidInput(f"library resource {name!r}: {exc}") from None
+        return name
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
         raise InvalidInput(f"resource name {name!r} contains control characters")
     if "/" in name or "\\" in name:
-        raise InvalidInput(f"resource name {name!r} must be a plain file name, without '/' or '\\'")
+        raise InvalidInput(f"resource name {name!r} must be a plain file name, without '/' or "
+                           "'\\' (only the built-in programs live in a folder, library/)")
     if ".." in name:
         raise InvalidInput(f"resource name {name!r} must not contain '..'")
     if "@" in name:

@@ -9,6 +9,7 @@ from enum import Enum
 from typing import Any
 
 from .changes import Change, LogChange, TaskChange
+from .program import Param, Program
 
 JSON = dict[str, Any]
 
@@ -49,6 +50,35 @@ def run_json(run: Any) -> JSON:
                           "started_at": t.started_at, "ended_at": t.ended_at}
                          for t in run.tasks]
     return plain(data)
+
+
+def param_json(param: Param) -> JSON:
+    """A program parameter's schema (``choices`` only where a value is limited to them)."""
+    data: JSON = {"name": param.name, "type": param.type, "required": param.required,
+                  "default": param.default, "help": param.help}
+    if param.choices:
+        data["choices"] = list(param.choices)
+    return data
+
+
+def program_json(program: Program, version: int) -> JSON:
+    """A library program: what it does, its resource's latest version, its parameters
+    and an example set of them."""
+    return {"name": program.name, "title": program.title, "description": program.description,
+            "resource": program.resource, "version": version,
+            "params": [param_json(p) for p in program.params],
+            "example": dict(program.example)}
+
+
+def program_detail_json(program: Program, versions: list[Any], source: str) -> JSON:
+    """A program with every version of its resource and its latest script."""
+    return {**program_json(program, versions[-1].version), "versions": plain(versions),
+            "source": source}
+
+
+def resource_json(name: str, versions: list[Any]) -> JSON:
+    """A resource with its versions, oldest first."""
+    return {"name": name, "versions": plain(versions)}
 
 
 def event_json(change: Change | LogChange) -> JSON:

@@ -20,7 +20,14 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from ..errors import BatchError, Conflict, CorruptBlob, InvalidInput, InvalidWorkflow, NotFound
-from ..model.wire import plain, run_json, workflow_json
+from ..model.wire import (
+    plain,
+    program_detail_json,
+    program_json,
+    resource_json,
+    run_json,
+    workflow_json,
+)
 from ..service import BatchService
 from .openapi import openapi_document
 
@@ -328,7 +335,7 @@ class ResourceHandler(BatchHandler):
     @web.authenticated
     @authorized
     async def get(self, name: str) -> None:
-        self.reply({"versions": await self.call(self.service.resource_versions, name)})
+        self.reply(resource_json(name, await self.call(self.service.resource_versions, name)))
 
     @web.authenticated
     @authorized
@@ -367,6 +374,60 @@ class ResourceDiffHandler(BatchHandler):
         if old is None or new is None:
             raise InvalidInput("a diff needs the query parameters 'from' and 'to'")
         self.reply({"diff": await self.call(self.service.diff_resource, name, old, new)})
+
+
+# --- library --------------------------------------------------------------------------
+
+class LibraryHandler(BatchHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        programs = await self.call(self.service.library_programs)
+        self.reply({"programs": [program_json(p, v) for p, v in programs]})
+
+
+class LibraryProgramHandler(BatchHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, name: str) -> None:
+        self.reply(program_detail_json(*await self.call(self.service.library_program, name)))
+
+
+class LibraryUseHandler(BatchHandler):
+    """POST ``{"workflow", "params"?, "schedule"?, "publish"?}``: a new workflow that runs
+    the program."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, name: str) -> None:
+        body = self.body()
+        if not isinstance(body.get("workflow"), str):
+            raise InvalidInput("'workflow' must be the name of the workflow to create")
+        if not isinstance(body.get("params") or {}, dict):
+            raise InvalidInput("'params' must be an object of parameter names and values")
+        if not isinstance(body.get("schedule") or {}, dict):
+            raise InvalidInput("'schedule' must be an object, as in a workflow file "
+                               "({\"cron\": ..., \"timezone\": ...} or {\"once\": ...})")
+        if not isinstance(body.get("publish") or False, bool):
+            raise InvalidInput("'publish' must be true or false")
+        info = await self.call(self.service.use_library_program, name, body["workflow"],
+                               body.get("params"), body.get("schedule"),
+                               body.get("publish") or False, self.author)
+        self.reply(workflow_json(info), 201)
+
+
+class LibraryCopyHandler(BatchHandler):
+    """POST ``{"name": "<new>.py"}``: a user resource whose first version is the
+    program's script."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, name: str) -> None:
+        new_name = self.body().get("name")
+        if not isinstance(new_name, str):
+            raise InvalidInput("'name' must be the name of the new resource, e.g. my_copy.py")
+        added = await self.call(self.service.copy_library_program, name, new_name, self.author)
+        self.reply(resource_json(new_name, [added.version]), 201)
 
 
 # --- warehouse ------------------------------------------------------------------------

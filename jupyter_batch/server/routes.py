@@ -6,6 +6,10 @@ from . import handlers as h
 
 PREFIX = "/batch/api"
 _NAME = r"(?P<name>[A-Za-z0-9_.+@-]+)"
+#: a resource: a plain name, or a library program's ``library/<name>.py`` (its ``/`` sent
+#: as it is or encoded)
+_RESOURCE = r"(?P<name>(?:library(?:/|%2[Ff]))?[A-Za-z0-9_.+@-]+)"
+_PROGRAM = r"(?P<name>[A-Za-z0-9_]+)"
 _RUN = r"(?P<run_id>\d+)"
 _TASK = r"(?P<task>[A-Za-z0-9_-]+)"
 
@@ -31,10 +35,14 @@ ROUTES: list[tuple[str, str, type[h.BatchHandler]]] = [
     ("/runs/{run_id}/tasks/{task}/output", f"/runs/{_RUN}/tasks/{_TASK}/output",
      h.OutputHandler),
     ("/resources", "/resources", h.ResourcesHandler),
-    ("/resources/{name}", f"/resources/{_NAME}", h.ResourceHandler),
-    ("/resources/{name}/versions/{version}", f"/resources/{_NAME}/versions/(?P<version>\\d+)",
-     h.ResourceVersionHandler),
-    ("/resources/{name}/diff", f"/resources/{_NAME}/diff", h.ResourceDiffHandler),
+    ("/resources/{name}", f"/resources/{_RESOURCE}", h.ResourceHandler),
+    ("/resources/{name}/versions/{version}",
+     f"/resources/{_RESOURCE}/versions/(?P<version>\\d+)", h.ResourceVersionHandler),
+    ("/resources/{name}/diff", f"/resources/{_RESOURCE}/diff", h.ResourceDiffHandler),
+    ("/library", "/library", h.LibraryHandler),
+    ("/library/{name}", f"/library/{_PROGRAM}", h.LibraryProgramHandler),
+    ("/library/{name}/use", f"/library/{_PROGRAM}/use", h.LibraryUseHandler),
+    ("/library/{name}/copy", f"/library/{_PROGRAM}/copy", h.LibraryCopyHandler),
     ("/warehouse/tables", "/warehouse/tables", h.WarehouseTablesHandler),
     ("/warehouse/tables/{table}", "/warehouse/tables/(?P<table>[A-Za-z0-9_.]+)",
      h.WarehouseTableHandler),

@@ -8,7 +8,7 @@ from sqlalchemy import Engine, Row, func, insert, select
 
 from ..errors import NotFound
 from ..model.records import AddedVersion, ResourceInfo, ResourceVersion
-from ..model.resource import check_resource_name, resource_format
+from ..model.resource import check_resource_name, namespace_of, resource_format
 from .blobs import BlobStore
 from .tables import resource_versions as rv
 from .tables import resources as res
@@ -24,10 +24,10 @@ class ResourceRepo:
         self._engine = engine
         self._blobs = blobs
 
-    def add(self, name: str, content: bytes, message: str, author: str,
-            namespace: str = "user") -> AddedVersion:
+    def add(self, name: str, content: bytes, message: str, author: str) -> AddedVersion:
         """Store ``content`` as version n+1 of ``name`` — unless it equals the latest
-        version, which is then returned with ``created=False``."""
+        version, which is then returned with ``created=False``. (Whether a name may be
+        written is the service's to say: ``library/`` names are its own.)"""
         check_resource_name(name)
         fmt = resource_format(name)
         sha = self._blobs.put(content)
@@ -36,7 +36,7 @@ class ResourceRepo:
             resource_id = conn.execute(select(res.c.id).where(res.c.name == name)).scalar()
             if resource_id is None:
                 created = conn.execute(insert(res).values(
-                    name=name, format=fmt, namespace=namespace, created_at=now))
+                    name=name, format=fmt, namespace=namespace_of(name), created_at=now))
                 resource_id = created.inserted_primary_key[0]
             latest = conn.execute(
                 select(rv).where(rv.c.resource_id == resource_id)
@@ -61,6 +61,16 @@ class ResourceRepo:
             return [ResourceInfo(name=r.name, format=r.format, latest_version=r.latest,
                                  updated_at=r.updated_at, namespace=r.namespace)
                     for r in conn.execute(query)]
+
+    def latest_hashes(self, namespace: str) -> dict[str, str]:
+        """Name → sha256 of the latest version, of every resource in ``namespace``."""
+        latest = (select(rv.c.resource_id, func.max(rv.c.version).label("version"))
+                  .group_by(rv.c.resource_id).subquery())
+        query = (select(res.c.name, rv.c.sha256).join(latest, latest.c.resource_id == res.c.id)
+                 .join(rv, (rv.c.resource_id == res.c.id) & (rv.c.version == latest.c.version))
+                 .where(res.c.namespace == namespace))
+        with self._engine.connect() as conn:
+            return {r.name: r.sha256 for r in conn.execute(query)}
 
     def latest_version(self, name: str) -> int | None:
         """The latest version number of ``name``, or None when there is no such resource."""

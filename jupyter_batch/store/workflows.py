@@ -79,11 +79,15 @@ class WorkflowRepo:
 
     # --- writing ---------------------------------------------------------------------
 
-    def save_draft(self, wf: Workflow) -> WorkflowInfo:
-        """Create the workflow or replace its draft; published versions are untouched."""
+    def save_draft(self, wf: Workflow, create: bool = False) -> WorkflowInfo:
+        """Create the workflow or replace its draft; published versions are untouched.
+        With ``create``, Conflict when a workflow of that name exists already."""
         now = datetime.now(timezone.utc)
         with self._engine.begin() as conn:
             row = conn.execute(select(wf_table.c.id).where(wf_table.c.name == wf.name)).first()
+            if create and row is not None:
+                raise Conflict(f"a workflow named {wf.name!r} exists already; choose another "
+                               "name")
             values = dict(draft=wf.to_dict(), description=wf.description, updated_at=now)
             if row is None:
                 conn.execute(insert(wf_table).values(name=wf.name, state=DRAFT, created_at=now,

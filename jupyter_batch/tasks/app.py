@@ -31,4 +31,4 @@ class AppTask(TaskType):
                 args[0] = str(program)
             return self.process(ctx, args)
         launcher = {"jar": ["java", "-jar"], "sh": ["sh"], "py": [ctx.python]}[fmt or ""]
-        return self.process(ctx, [*launcher, ctx.resource_path.name, *args])
+        return self.process(ctx, [*launcher, ctx.resource_file, *args])

@@ -40,6 +40,13 @@ class TaskContext:
     #: the warehouse (a DuckDB file) that sql and sync tasks use
     warehouse: Path
 
+    @property
+    def resource_file(self) -> str:
+        """The main resource's path as its process names it, relative to ``workdir``
+        (``clean.py``; ``library/file_sync.py`` for a library program)."""
+        assert self.resource_path is not None
+        return self.resource_path.relative_to(self.workdir).as_posix()
+
 
 class TaskType:
     """Base of every task type; subclasses set ``spec`` and implement ``build``."""

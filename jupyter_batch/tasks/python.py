@@ -20,7 +20,7 @@ class PythonTask(TaskType):
     def build(self, ctx: TaskContext) -> ProcessSpec:
         python = ctx.task.options.get("interpreter") or ctx.python
         if ctx.resource_path is not None:
-            main = [ctx.resource_path.name]
+            main = [ctx.resource_file]
         elif ctx.task.code is not None:
             main = ["-c", ctx.task.code]
         else:

@@ -21,5 +21,5 @@ class ShellTask(TaskType):
 
     def build(self, ctx: TaskContext) -> ProcessSpec:
         if ctx.resource_path is not None:
-            return self.process(ctx, ["sh", ctx.resource_path.name])
+            return self.process(ctx, ["sh", ctx.resource_file])
         return self.process(ctx, ["sh", "-c", ctx.task.command or ""])

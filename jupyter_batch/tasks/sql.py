@@ -31,7 +31,7 @@ class SqlTask(TaskType):
     def build(self, ctx: TaskContext) -> ProcessSpec:
         fmt = parse_ref(ctx.task.resource).format if ctx.task.resource else None
         dialect = ctx.task.options.get("dialect") or ("hive" if fmt == "hql" else "duckdb")
-        body = (f"--file={ctx.resource_path.name}" if ctx.resource_path is not None
+        body = (f"--file={ctx.resource_file}" if ctx.resource_path is not None
                 else f"--code={ctx.task.code or ''}")
         spec = self.process(ctx, [ctx.python, "-u", "-m", "jupyter_batch.warehouse.sql_runner",
                                   f"--dialect={dialect}", body])

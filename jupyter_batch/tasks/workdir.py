@@ -45,14 +45,15 @@ def unpack(name: str, content: bytes, into: Path) -> None:
 
 
 def materialise(refs: list[str], fetch: Fetch, workdir: Path) -> dict[str, Path]:
-    """Write each pinned resource into ``workdir`` under its name (archives also unpacked
-    there); return name → path."""
+    """Write each pinned resource into ``workdir`` under its name (a library program's in
+    ``library/``; archives also unpacked there); return name → path."""
     workdir.mkdir(parents=True, exist_ok=True)
     placed = {}
     for ref in refs:
         parsed = parse_ref(ref)
         content = fetch(ref)
         path = workdir / parsed.name
+        path.parent.mkdir(exist_ok=True)
         path.write_bytes(content)
         if parsed.format in ARCHIVE_FORMATS:
             unpack(parsed.name, content, workdir)

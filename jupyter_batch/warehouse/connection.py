@@ -50,6 +50,14 @@ def open_read_only(path: Path, wait: float = READ_WAIT) -> Any:
     return _connect(path, True, wait, {"enable_external_access": False}, None)
 
 
+def open_for_reading(path: Path, wait: float = WRITE_WAIT,
+                     on_wait: Callable[[str], None] | None = None) -> Any:
+    """A read-only connection for a task that only reads the warehouse (and may read or
+    write other files): tasks like it can hold the file together. Conflict when a
+    writer still holds it past ``wait``."""
+    return _connect(path, True, wait, {}, on_wait)
+
+
 def open_for_writing(path: Path, wait: float = WRITE_WAIT,
                      on_wait: Callable[[str], None] | None = None) -> Any:
     """A read-write connection, creating the file if needed; ``on_wait`` is told once

@@ -51,6 +51,22 @@ def warehouse_path() -> Path:
     return Path(path)
 
 
+def open_warehouse(read_only: bool = False) -> Any:
+    """The task's connection to the warehouse (``$BATCH_WAREHOUSE``), waiting while
+    another task holds it (and saying so in the log once)."""
+    from .connection import open_for_reading, open_for_writing
+
+    def waiting(why: str) -> None:
+        say(f"waiting for the warehouse, another task holds it: {why}")
+
+    if read_only:
+        path = warehouse_path()
+        if not path.exists():
+            raise BatchError("the warehouse is empty: no task has written to it yet")
+        return open_for_reading(path, on_wait=waiting)
+    return open_for_writing(warehouse_path(), on_wait=waiting)
+
+
 def say(text: str) -> None:
     """One log line, at once (the log is read while the task runs)."""
     print(text, flush=True)
@@ -66,10 +82,11 @@ def write_outputs(outputs: Mapping[str, object]) -> None:
 
 def _explained(exc: Exception) -> bool:
     """Whether ``exc`` is an error the user can act on from its message alone: ours, the
-    warehouse's, or the source database's (anything else is a bug: keep the traceback)."""
+    warehouse's, the source database's, or the file system's (a missing file, a refused
+    write); anything else is a bug: keep the traceback."""
     import duckdb
 
-    if isinstance(exc, (BatchError, duckdb.Error)):
+    if isinstance(exc, (BatchError, duckdb.Error, OSError)):
         return True
     sqlalchemy = sys.modules.get("sqlalchemy")
     return sqlalchemy is not None and isinstance(exc, sqlalchemy.exc.SQLAlchemyError)

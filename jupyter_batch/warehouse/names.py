@@ -40,3 +40,11 @@ class TableName:
 
     def __str__(self) -> str:
         return self.table if self.schema == DEFAULT_SCHEMA else f"{self.schema}.{self.table}"
+
+
+def writable(text: str, what: str = "target") -> TableName:
+    """A table a task may write: any but one in jupyter-batch's own schema."""
+    name = TableName.parse(text)
+    if name.schema.lower() == INTERNAL_SCHEMA:
+        raise InvalidInput(f"{what}: the {INTERNAL_SCHEMA} schema is jupyter-batch's own")
+    return name

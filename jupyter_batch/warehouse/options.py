@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InvalidInput
-from .names import INTERNAL_SCHEMA, TableName
+from .names import TableName, writable
 
 MODES = ("overwrite", "append", "incremental", "upsert")
 FORMATS = ("csv", "parquet", "jsonl")
@@ -57,7 +57,7 @@ class SyncOptions:
     watermark: str | None = None
 
 
-def _format_of(path: str) -> str | None:
+def format_of(path: str) -> str | None:
     """The format a file's extension says (of the first part of a chained fsspec URL,
     ``zip://x.csv::archive.zip``, without a URL's query)."""
     name = path.split("::", 1)[0].split("?", 1)[0].rsplit("/", 1)[-1]
@@ -80,7 +80,7 @@ def _source(source: Any) -> FileSource | DatabaseSource:
                            "{'url': ..., 'table' or 'query': ...} (a database)")
     if "path" in source:
         _keys(source, {"path", "format", "storage_options"})
-        path, fmt = str(source["path"]), source.get("format") or _format_of(str(source["path"]))
+        path, fmt = str(source["path"]), source.get("format") or format_of(str(source["path"]))
         if fmt not in FORMATS:
             raise InvalidInput(f"source: say the format of {path!r}: 'format' is one of "
                                f"{', '.join(FORMATS)}")
@@ -99,9 +99,7 @@ def parse_options(options: Mapping[str, Any]) -> SyncOptions:
     source = _source(options.get("source"))
     if not options.get("target"):
         raise InvalidInput("target: name the warehouse table to write")
-    target = TableName.parse(str(options["target"]))
-    if target.schema.lower() == INTERNAL_SCHEMA:
-        raise InvalidInput(f"target: the {INTERNAL_SCHEMA} schema is jupyter-batch's own")
+    target = writable(str(options["target"]))
     mode = options.get("mode") or "overwrite"
     if mode not in MODES:
         raise InvalidInput(f"mode must be one of {', '.join(MODES)}, not {mode!r}")

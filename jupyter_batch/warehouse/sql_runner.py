@@ -35,7 +35,6 @@ from typing import Any
 
 from ..errors import BatchError, InvalidInput
 from . import job
-from .connection import open_for_writing
 from .hive import Translated, translate
 
 #: rows of a query's result shown in the log
@@ -200,8 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         text = args.code if args.code is not None else Path(args.file).read_text("utf-8")
         # translated first: an untranslatable statement fails before the warehouse waits
         translated = translate(text) if args.dialect == "hive" else None
-        with open_for_writing(job.warehouse_path(), on_wait=lambda why: job.say(
-                f"waiting for the warehouse, another task holds it: {why}")) as con:
+        with job.open_warehouse() as con:
             return run_statements(con, prepare(con, text, translated), job.values())
 
     return job.run(body)

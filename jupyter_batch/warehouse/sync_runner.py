@@ -23,7 +23,6 @@ from typing import Any
 
 from ..errors import InvalidInput
 from . import job, staging, watermarks
-from .connection import open_for_writing
 from .databases import stage_database
 from .files import stage_file
 from .load import target_columns, write
@@ -104,8 +103,7 @@ def _advance(con: Any, options: SyncOptions, since: Any) -> str | None:
 def main() -> int:
     def body() -> dict[str, object]:
         options = parse_options(job.json_env(job.SYNC_ENV) or {})
-        with open_for_writing(job.warehouse_path(), on_wait=lambda why: job.say(
-                f"waiting for the warehouse, another task holds it: {why}")) as con:
+        with job.open_warehouse() as con:
             return sync(con, options, job.values())
 
     return job.run(body)

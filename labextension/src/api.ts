@@ -10,6 +10,8 @@ import type {
   IAttempt,
   IErrorBody,
   ILayout,
+  ILibraryProgram,
+  ILibraryProgramDetail,
   ILogChunk,
   IPublished,
   IRerunPlan,
@@ -18,6 +20,7 @@ import type {
   IRun,
   IRunsPage,
   IRunsQuery,
+  IUseProgram,
   IWorkflowFile,
   IWorkflowInfo
 } from './types';
@@ -38,12 +41,20 @@ export class BatchApiError extends Error {
     this.problems = body.problems ?? [];
   }
 
+  /** The message without the list of problems it ends with (the server writes both). */
+  get summary(): string {
+    const tail = `: ${this.problems.map(p => `${p.where}: ${p.message}`).join('; ')}`;
+    return this.problems.length && this.message.endsWith(tail)
+      ? this.message.slice(0, -tail.length)
+      : this.message;
+  }
+
   /** One readable line: the message, then every problem with where it is. */
   get readable(): string {
     if (!this.problems.length) {
       return this.message;
     }
-    return `${this.message} — ${this.problems.map(p => `${p.where}: ${p.message}`).join('; ')}`;
+    return `${this.summary} — ${this.problems.map(p => `${p.where}: ${p.message}`).join('; ')}`;
   }
 
   /** Any thrown value as a BatchApiError (network failures, bugs). */
@@ -293,5 +304,29 @@ export class BatchApi {
   /** Add a version (text content); identical content creates none. */
   addResource(name: string, content: string, message = ''): Promise<IAddedVersion> {
     return this._json('POST', `resources/${seg(name)}`, { body: { content, message } });
+  }
+
+  // --- the library of built-in programs ------------------------------------------------
+
+  async listPrograms(): Promise<ILibraryProgram[]> {
+    const reply = await this._json<{ programs: ILibraryProgram[] }>('GET', 'library');
+    return reply.programs;
+  }
+
+  getProgram(name: string): Promise<ILibraryProgramDetail> {
+    return this._json('GET', `library/${seg(name)}`);
+  }
+
+  /** Create a workflow that runs the program (400 names each bad parameter). */
+  useProgram(name: string, use: IUseProgram): Promise<IWorkflowInfo> {
+    return this._json('POST', `library/${seg(name)}/use`, { body: use });
+  }
+
+  /** Copy the program's latest script into a new user resource, to be changed. */
+  copyProgram(
+    name: string,
+    resource: string
+  ): Promise<{ name: string; versions: IResourceVersion[] }> {
+    return this._json('POST', `library/${seg(name)}/copy`, { body: { name: resource } });
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Small forms shown in JupyterLab dialogs: a date, a date range, a message.
+ * Small forms shown in JupyterLab dialogs: a date, a date range, a message, a name.
  */
 import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
@@ -70,6 +70,18 @@ export async function askMessage(title: string, accept: string): Promise<string 
     { name: 'message', label: 'Message', type: 'text', value: '' }
   ]);
   return value ? value.message : null;
+}
+
+/** A name, `proposed` filled in (null: cancelled). */
+export async function askName(
+  title: string,
+  accept: string,
+  proposed: string
+): Promise<string | null> {
+  const value = await ask(title, accept, [
+    { name: 'name', label: 'Name', type: 'text', value: proposed }
+  ]);
+  return value ? value.name : null;
 }
 
 /** Ask before doing something that cannot be undone or that starts work. */

@@ -32,6 +32,9 @@ const ALIASES: Record<string, string> = {
 const pad = (n: number): string => String(n).padStart(2, '0');
 const isNumber = (field: string): boolean => /^\d+$/.test(field);
 const isList = (field: string): boolean => /^\d+(,\d+)*$/.test(field);
+/** A list of numbers, each at most `max` (a minute or an hour of the day). */
+const isListUpTo = (field: string, max: number): boolean =>
+  isList(field) && field.split(',').every(n => Number(n) <= max);
 
 function ordinal(n: number): string {
   const tens = n % 100;
@@ -66,8 +69,8 @@ function dayNames(field: string): string | null {
 
 /** The time of day of numeric minute and hour fields ("02:00", "09:00 and 17:00"). */
 function clockTimes(minute: string, hour: string): string | null {
-  if (!isList(minute) || !isList(hour)) {
-    return null;
+  if (!isListUpTo(minute, 59) || !isListUpTo(hour, 23)) {
+    return null; // not a time of day: the server names the bad field
   }
   const times: string[] = [];
   for (const h of hour.split(',')) {
@@ -107,13 +110,13 @@ export function cronInWords(expression: string): string | null {
     if (step) {
       return `every ${step[1]} minutes`;
     }
-    if (isList(minute)) {
+    if (isListUpTo(minute, 59)) {
       return `every hour at ${joinWords(minute.split(',').map(m => `:${pad(Number(m))}`))}`;
     }
     return null;
   }
   const hourStep = /^\*\/(\d+)$/.exec(hour);
-  if (everyDay && hourStep && isNumber(minute)) {
+  if (everyDay && hourStep && isNumber(minute) && isListUpTo(minute, 59)) {
     return `every ${hourStep[1]} hours at :${pad(Number(minute))}`;
   }
   const at = clockTimes(minute, hour);

@@ -1,5 +1,5 @@
 /**
- * The side panel: Workflows, Runs and Resources tabs, wired to their view models.
+ * The side panel: Workflows, Runs, Resources and Library tabs, wired to their view models.
  * The views only render what they are given and call back; this widget turns the
  * callbacks into model calls, dialogs and commands.
  */
@@ -9,29 +9,34 @@ import React from 'react';
 
 import type { BatchApi } from './api';
 import { CommandIDs } from './commands';
+import { LibraryView } from './components/library';
+import type { ILibraryActions } from './components/library';
 import { ResourcesView } from './components/resources';
 import { RunsView } from './components/runs';
 import { WorkflowsView } from './components/workflows';
 import type { IWorkflowActions } from './components/workflows';
-import { askDate, askMessage, askRange, confirm } from './dialogs';
+import { askDate, askMessage, askName, askRange, confirm } from './dialogs';
 import type { BatchEvents } from './events';
+import { LibraryModel } from './models/library';
 import { ResourcesModel } from './models/resources';
 import { RunsModel } from './models/runs';
 import { WorkflowsModel } from './models/workflows';
 import { reportError } from './report';
 
-export type PanelTab = 'workflows' | 'runs' | 'resources';
+export type PanelTab = 'workflows' | 'runs' | 'resources' | 'library';
 
 const TABS: { id: PanelTab; label: string }[] = [
   { id: 'workflows', label: 'Workflows' },
   { id: 'runs', label: 'Runs' },
-  { id: 'resources', label: 'Resources' }
+  { id: 'resources', label: 'Resources' },
+  { id: 'library', label: 'Library' }
 ];
 
 export class BatchPanel extends ReactWidget {
   readonly workflows: WorkflowsModel;
   readonly runs: RunsModel;
   readonly resources: ResourcesModel;
+  readonly library: LibraryModel;
 
   constructor(
     private readonly _api: BatchApi,
@@ -44,7 +49,8 @@ export class BatchPanel extends ReactWidget {
     this.workflows = new WorkflowsModel(_api, events);
     this.runs = new RunsModel(_api, events);
     this.resources = new ResourcesModel(_api);
-    for (const model of [this.workflows, this.runs, this.resources]) {
+    this.library = new LibraryModel(_api);
+    for (const model of [this.workflows, this.runs, this.resources, this.library]) {
       model.changed.connect(() => this.update(), this);
     }
   }
@@ -74,6 +80,7 @@ export class BatchPanel extends ReactWidget {
     this.workflows.dispose();
     this.runs.dispose();
     this.resources.dispose();
+    this.library.dispose();
     super.dispose();
   }
 
@@ -89,6 +96,8 @@ export class BatchPanel extends ReactWidget {
         return Promise.all([this.runs.refresh(), this._ensureWorkflows()]).then(() => undefined);
       case 'resources':
         return this.resources.refresh();
+      case 'library':
+        return this.library.refresh();
     }
   }
 
@@ -181,6 +190,45 @@ export class BatchPanel extends ReactWidget {
       })
   };
 
+  private _libraryActions: ILibraryActions = {
+    select: name => void this.library.select(name),
+    refresh: () => void this.library.refresh(),
+    keepForm: (program, form) => this.library.keepForm(program, form),
+    openVersion: (name, version) =>
+      void this._commands.execute(CommandIDs.openVersion, { name, version }),
+    use: async (program, request) => {
+      const workflow = await this.library.use(program, request);
+      if (!workflow) {
+        return; // the form shows why
+      }
+      const published =
+        workflow.state === 'published' ? `, published as version ${workflow.latest_version}` : '';
+      Notification.success(`Created ${workflow.name} from ${program}${published}`, {
+        autoClose: 5000
+      });
+      this._loaded.add('workflows');
+      await this.workflows.refresh();
+      this.workflows.reveal(workflow.name);
+      this.showTab('workflows');
+    },
+    copy: async program => {
+      const name = await askName(`Copy ${program} to your resources`, 'Copy', `${program}.py`);
+      if (name === null) {
+        return;
+      }
+      try {
+        await this._api.copyProgram(program, name);
+        Notification.success(`Copied ${program} to the resource ${name}`, { autoClose: 5000 });
+        this._loaded.add('resources');
+        await this.resources.refresh();
+        await this.resources.select(name);
+        this.showTab('resources');
+      } catch (error) {
+        reportError(`Copy ${program}`, error);
+      }
+    }
+  };
+
   private _onShowing = (names: string[]): void => this.workflows.showing(names);
 
   render(): JSX.Element {
@@ -209,6 +257,7 @@ export class BatchPanel extends ReactWidget {
             lastRun={name => this.workflows.lastRun(name)}
             search={this.workflows.search}
             onSearch={text => this.workflows.setSearch(text)}
+            revealed={this.workflows.revealed}
             onShowing={this._onShowing}
             busy={this._busy}
             actions={this._workflowActions}
@@ -249,6 +298,19 @@ export class BatchPanel extends ReactWidget {
                 void this._commands.execute(CommandIDs.uploadCurrent, { name }),
               refresh: () => void this.resources.refresh()
             }}
+          />
+        )}
+        {tab === 'library' && (
+          <LibraryView
+            programs={this.library.programs}
+            loaded={this.library.loaded}
+            selected={this.library.selected}
+            detail={this.library.detail}
+            formOf={program => this.library.form(program)}
+            error={this.library.error}
+            useError={this.library.useError}
+            using={this.library.using}
+            actions={this._libraryActions}
           />
         )}
       </div>

@@ -194,6 +194,47 @@ export interface IPublished {
   created: boolean;
 }
 
+export type LibraryParamType = 'string' | 'integer' | 'number' | 'boolean' | 'list';
+
+/** One parameter of a library program's schema. */
+export interface ILibraryParam {
+  name: string;
+  type: LibraryParamType;
+  required: boolean;
+  default: unknown;
+  help: string;
+  /** the only values allowed, when the schema names them */
+  choices?: unknown[];
+}
+
+/** A built-in program of the library (GET /library). */
+export interface ILibraryProgram {
+  name: string;
+  title: string;
+  description: string;
+  /** its resource, `library/<name>.py` */
+  resource: string;
+  /** the latest version of that resource */
+  version: number;
+  params: ILibraryParam[];
+  /** a filled-in set of parameters that works */
+  example: Record<string, unknown>;
+}
+
+/** One program with its resource's versions, oldest first, and latest source. */
+export interface ILibraryProgramDetail extends ILibraryProgram {
+  versions: IResourceVersion[];
+  source: string;
+}
+
+/** "Use the program": the workflow to create from it. */
+export interface IUseProgram {
+  workflow: string;
+  params: Record<string, unknown>;
+  schedule?: ISchedule;
+  publish?: boolean;
+}
+
 /** The error body of every 4xx/5xx answer. */
 export interface IErrorBody {
   message: string;

@@ -146,6 +146,22 @@ class Batch:
     def resource_versions(self, name: str) -> list[dict[str, Any]]:
         return self._call("GET", f"/resources/{name}")["versions"]
 
+    def library(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/library")["programs"]
+
+    def workflow(self, name: str) -> dict[str, Any] | None:
+        """The workflow, or None when there is none of that name."""
+        try:
+            return self._call("GET", f"/workflows/{name}")
+        except urllib.error.HTTPError as error:
+            if error.code == 404:
+                return None
+            raise
+
+    def warehouse_table(self, name: str) -> dict[str, Any]:
+        """The first rows of a warehouse table: ``{"columns", "rows", ...}``."""
+        return self._call("GET", f"/warehouse/tables/{name}")
+
     def runs(self, workflow: str) -> list[dict[str, Any]]:
         return self._call("GET", f"/runs?workflow={workflow}&limit=50")["runs"]
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from jupyter_batch import library
 from jupyter_batch.service import BatchService
 from tests.helpers import AUTHOR, Result, canonical, workflow_doc
 
@@ -61,8 +62,8 @@ def test_resource_add_list_versions_cat_diff(cli: Cli, write: Write) -> None:
         "name": "extract.sh", "version": 2, "author": "zoe", "message": "second"}
 
     listed = cli("resource", "list", "--json").json()
-    assert [(r["name"], r["format"], r["latest_version"]) for r in listed] == [
-        ("extract.sh", "sh", 2)]
+    assert [(r["name"], r["format"], r["latest_version"]) for r in listed
+            if r["namespace"] == "user"] == [("extract.sh", "sh", 2)]
     table = cli("resource", "list")
     assert table.out.splitlines()[0].split() == ["NAME", "FORMAT", "LATEST", "UPDATED"]
     assert table.out.splitlines()[1].split()[:3] == ["extract.sh", "sh", "2"]
@@ -89,11 +90,12 @@ def test_resource_add_with_another_name(cli: Cli, write: Write) -> None:
     assert (result["version"]["name"], result["version"]["version"]) == ("clean.py", 1)
 
 
-def test_an_empty_list_says_how_to_start(cli: Cli) -> None:
+def test_a_new_store_lists_the_librarys_programs(cli: Cli) -> None:
     result = cli("resource", "list")
 
-    assert (result.code, result.out) == (
-        0, "no resources yet: add one with 'jupyter batch resource add FILE'\n")
+    assert result.code == 0, result.err
+    assert [line.split()[:3] for line in result.out.splitlines()[1:]] == [
+        [f"library/{name}.py", "py", "1"] for name in sorted(library.NAMES)]
 
 
 @pytest.mark.parametrize(("args", "expected"), [

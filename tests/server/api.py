@@ -140,6 +140,11 @@ class BatchAPI:
     async def create_workflow(self, doc: dict[str, Any]) -> dict[str, Any]:
         return await self.ok("POST", "/workflows", doc, status=201)
 
+    async def user_resources(self) -> list[dict[str, Any]]:
+        """The resources listed, without the library's built-in programs."""
+        listed = (await self.ok("GET", "/resources"))["resources"]
+        return [r for r in listed if r["namespace"] == "user"]
+
     async def add_resource(self, name: str, content: str) -> dict[str, Any]:
         reply = await self.request("POST", f"/resources/{name}", {"content": content})
         assert reply.code in (200, 201), reply

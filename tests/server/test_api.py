@@ -221,7 +221,7 @@ async def test_a_body_that_is_not_a_json_object_is_a_400(api: BatchAPI, body: An
         error = await api.fails(400, method, path, body)
         assert "JSON" in error["message"], (method, path, error)
     assert await api.workflow_names() == ["wf"]
-    assert (await api.ok("GET", "/resources"))["resources"] == []
+    assert await api.user_resources() == []
 
 
 # --- runs -----------------------------------------------------------------------------------
@@ -514,8 +514,7 @@ async def test_a_resource_gets_a_version_per_new_content(api: BatchAPI) -> None:
                           {"content_base64": base64.b64encode(raw).decode()}, status=201)
     assert (second["created"], second["version"]["version"]) == (True, 2)
 
-    listed = (await api.ok("GET", "/resources"))["resources"]
-    assert [r["name"] for r in listed] == ["job.sh"]
+    assert [r["name"] for r in await api.user_resources()] == ["job.sh"]
     versions = (await api.ok("GET", "/resources/job.sh"))["versions"]
     assert [(v["version"], v["size"], v["message"]) for v in versions] == [
         (1, 9, "first"), (2, len(raw), "")]
@@ -547,7 +546,7 @@ async def test_bad_resource_uploads_are_refused_and_store_nothing(api: BatchAPI)
     assert "base64" in error["message"]
     await api.fails(400, "POST", "/resources/ok.sh", {})
     await api.fails(400, "POST", "/resources/ok.sh", {"content": 42})
-    assert (await api.ok("GET", "/resources"))["resources"] == []
+    assert await api.user_resources() == []
     await api.fails(404, "GET", "/resources/ok.sh")
     await api.fails(404, "GET", "/resources/ok.sh/versions/1")
 

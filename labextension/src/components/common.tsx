@@ -1,22 +1,31 @@
 import React, { useEffect, useRef, useState } from 'react';
 
 import type { BatchApiError } from '../api';
+import { isAbout } from '../params';
 
-/** A server error, readable: its message, then every problem with where it is. */
+/**
+ * A server error, readable: its message, then every problem with where it is — but
+ * those about `fields`, which a form shows beside them.
+ */
 export function ErrorBanner(props: {
   error: BatchApiError | null;
   onRetry?: () => void;
+  fields?: readonly string[];
 }): JSX.Element | null {
-  const { error, onRetry } = props;
+  const { error, onRetry, fields = [] } = props;
   if (!error) {
     return null;
   }
+  const problems = error.problems.filter(p => !fields.some(key => isAbout(p.where, key)));
   return (
     <div className="jp-batch-error" role="alert">
-      <div className="jp-batch-error-message">{error.message}</div>
-      {error.problems.length > 0 && (
+      <div className="jp-batch-error-message">{error.summary}</div>
+      {problems.length < error.problems.length && (
+        <div className="jp-batch-muted">See the fields marked above.</div>
+      )}
+      {problems.length > 0 && (
         <ul className="jp-batch-error-problems">
-          {error.problems.map((p, i) => (
+          {problems.map((p, i) => (
             <li key={i}>
               <code>{p.where}</code> {p.message}
             </li>
@@ -45,7 +54,10 @@ export function StateBadge(props: { state: string; title?: string }): JSX.Elemen
   );
 }
 
-/** A small text button in JupyterLab's look. */
+/**
+ * A small text button in JupyterLab's look. `submit`: its form's default button, so
+ * Enter in one of the form's inputs clicks it.
+ */
 export function ActionButton(props: {
   label: string;
   title?: string;
@@ -53,6 +65,7 @@ export function ActionButton(props: {
   disabled?: boolean;
   accent?: boolean;
   warn?: boolean;
+  submit?: boolean;
 }): JSX.Element {
   const classes = ['jp-batch-button'];
   if (props.accent) {
@@ -63,10 +76,13 @@ export function ActionButton(props: {
   }
   return (
     <button
+      type={props.submit ? 'submit' : 'button'}
       className={classes.join(' ')}
       title={props.title ?? props.label}
       disabled={props.disabled}
       onClick={event => {
+        // the click is the action: no form submission besides it
+        event.preventDefault();
         event.stopPropagation();
         props.onClick();
       }}
@@ -78,7 +94,8 @@ export function ActionButton(props: {
 
 /**
  * A list that renders only the rows in view (fixed row height), so thousands of rows
- * stay cheap. `onRange` says which rows are on screen.
+ * stay cheap. `onRange` says which rows are on screen; the row `scrollTo` is scrolled
+ * into view whenever it changes.
  */
 export function VirtualList(props: {
   count: number;
@@ -86,10 +103,11 @@ export function VirtualList(props: {
   rowKey: (index: number) => string;
   renderRow: (index: number) => React.ReactNode;
   onRange?: (start: number, end: number) => void;
+  scrollTo?: number;
   className?: string;
   overscan?: number;
 }): JSX.Element {
-  const { count, rowHeight, onRange } = props;
+  const { count, rowHeight, onRange, scrollTo } = props;
   const overscan = props.overscan ?? 4;
   const ref = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
@@ -105,6 +123,17 @@ export function VirtualList(props: {
     setHeight(node.clientHeight);
     return () => observer.disconnect();
   }, []);
+
+  useEffect(() => {
+    const node = ref.current;
+    if (!node || scrollTo === undefined || scrollTo < 0) {
+      return;
+    }
+    const top = scrollTo * rowHeight;
+    if (top < node.scrollTop || top + rowHeight > node.scrollTop + node.clientHeight) {
+      node.scrollTop = top;
+    }
+  }, [scrollTo, rowHeight]);
 
   const first = Math.max(0, Math.floor(scrollTop / rowHeight) - overscan);
   const last = Math.min(count, Math.ceil((scrollTop + height) / rowHeight) + overscan);

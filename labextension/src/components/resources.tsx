@@ -33,6 +33,8 @@ function sizeText(bytes: number): string {
 function Versions(props: {
   name: string;
   format: string;
+  /** a built-in program's: no new versions from users */
+  readOnly: boolean;
   versions: readonly IResourceVersion[];
   actions: IResourceActions;
 }): JSX.Element {
@@ -53,11 +55,17 @@ function Versions(props: {
         <ActionButton label="×" title="Close" onClick={() => actions.select(null)} />
       </div>
       <div className="jp-batch-toolbar">
-        <ActionButton
-          label="Upload current file"
-          title={`Add the file open in the editor as a new version of ${name}`}
-          onClick={() => actions.uploadCurrent(name)}
-        />
+        {props.readOnly ? (
+          <span className="jp-batch-muted">
+            Part of the library: read-only (copy it from the Library tab to change it)
+          </span>
+        ) : (
+          <ActionButton
+            label="Upload current file"
+            title={`Add the file open in the editor as a new version of ${name}`}
+            onClick={() => actions.uploadCurrent(name)}
+          />
+        )}
       </div>
       {text && versions.length > 1 && (
         <div className="jp-batch-toolbar jp-batch-diffbar">
@@ -124,6 +132,7 @@ function Versions(props: {
 
 export function ResourcesView(props: IResourcesViewProps): JSX.Element {
   const { resources, selected, actions } = props;
+  const info = resources.find(r => r.name === selected);
   return (
     <div className="jp-batch-view jp-batch-resources">
       <div className="jp-batch-toolbar">
@@ -170,7 +179,8 @@ export function ResourcesView(props: IResourcesViewProps): JSX.Element {
       {selected && (
         <Versions
           name={selected}
-          format={resources.find(r => r.name === selected)?.format ?? ''}
+          format={info?.format ?? ''}
+          readOnly={info?.namespace === 'library'}
           versions={props.versions}
           actions={actions}
         />

@@ -22,6 +22,8 @@ export interface IWorkflowsViewProps {
   lastRun: (name: string) => IRun | null | undefined;
   search: string;
   onSearch: (text: string) => void;
+  /** the workflow pointed at (e.g. just created): marked and scrolled to */
+  revealed: string | null;
   /** the rows on screen changed */
   onShowing: (names: string[]) => void;
   /** names with an action in flight */
@@ -77,13 +79,17 @@ function WorkflowRow(props: {
   workflow: IWorkflowInfo;
   lastRun: IRun | null | undefined;
   busy: boolean;
+  revealed: boolean;
   actions: IWorkflowActions;
 }): JSX.Element {
   const { workflow: w, actions, busy } = props;
   const published = w.state === 'published';
   const next = nextRun(w);
   return (
-    <div className="jp-batch-workflow" data-workflow={w.name}>
+    <div
+      className={`jp-batch-workflow${props.revealed ? ' jp-mod-selected' : ''}`}
+      data-workflow={w.name}
+    >
       <div className="jp-batch-workflow-head">
         <button
           className="jp-batch-link jp-batch-workflow-name"
@@ -191,11 +197,13 @@ export function WorkflowsView(props: IWorkflowsViewProps): JSX.Element {
         rowHeight={ROW_HEIGHT}
         rowKey={i => workflows[i].name}
         onRange={onRange}
+        scrollTo={workflows.findIndex(w => w.name === props.revealed)}
         renderRow={i => (
           <WorkflowRow
             workflow={workflows[i]}
             lastRun={props.lastRun(workflows[i].name)}
             busy={props.busy.has(workflows[i].name)}
+            revealed={workflows[i].name === props.revealed}
             actions={props.actions}
           />
         )}

@@ -40,9 +40,25 @@ export class WorkflowsModel extends ViewModel {
     return this._search;
   }
 
+  /** The workflow the panel points at (e.g. just created): its row is marked. */
+  get revealed(): string | null {
+    return this._revealed;
+  }
+
   /** The newest run of a workflow: undefined while unknown, null when it never ran. */
   lastRun(name: string): IRun | null | undefined {
     return this._lastRuns.get(name);
+  }
+
+  /** Point at a workflow, clearing a search that hides it. */
+  reveal(name: string): void {
+    this._revealed = name;
+    const workflow = this._all.find(w => w.name === name);
+    if (workflow && !this._matches(workflow)) {
+      this._search = '';
+    }
+    this._filter();
+    this.emit();
   }
 
   setSearch(text: string): void {
@@ -107,15 +123,16 @@ export class WorkflowsModel extends ViewModel {
     this.emit();
   }
 
-  private _filter(): void {
+  private _matches(w: IWorkflowInfo): boolean {
     const needle = this._search.trim().toLowerCase();
-    this._shown = needle
-      ? this._all.filter(
-          w =>
-            w.name.toLowerCase().includes(needle) ||
-            (w.description ?? '').toLowerCase().includes(needle)
-        )
-      : this._all;
+    return (
+      w.name.toLowerCase().includes(needle) ||
+      (w.description ?? '').toLowerCase().includes(needle)
+    );
+  }
+
+  private _filter(): void {
+    this._shown = this._search.trim() ? this._all.filter(w => this._matches(w)) : this._all;
   }
 
   private _onChange(_: unknown, change: StateChange): void {
@@ -144,6 +161,7 @@ export class WorkflowsModel extends ViewModel {
   private _all: IWorkflowInfo[] = [];
   private _shown: IWorkflowInfo[] = [];
   private _search = '';
+  private _revealed: string | null = null;
   private _loaded = false;
   private _lastRuns = new Map<string, IRun | null>();
   private _pending = new Set<string>();

@@ -1,0 +1,86 @@
+"""table_export: write a warehouse table or query to CSV, Parquet or JSON-lines at a
+local path or any fsspec URL, optionally Hive-partitioned.
+
+The warehouse writes the file itself (DuckDB's ``COPY``) into the task's working folder;
+the result is then copied to the target — the same way whether the target is a local
+path or ``s3://``, ``gs://``... (a backend beyond local files is an extra:
+``pip install 'jupyter-batch[s3]'``). Without ``partition_by`` the target is one file;
+with it, a folder holding ``col=value/`` folders (``year=2026/month=11/data_0.parquet``),
+whose files replace those of the same name (partitions not in this export are kept).
+The warehouse is only read, so exports run side by side.
+
+Outputs: ``rows``, ``files``, ``bytes``.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from jupyter_batch.library import runtime
+from jupyter_batch.library.transfer import Location, copy_file
+from jupyter_batch.model.program import Param, Program
+from jupyter_batch.warehouse.options import format_of
+
+FORMATS = ("parquet", "csv", "jsonl")
+#: DuckDB's COPY options per format
+_COPY = {"parquet": "FORMAT parquet", "csv": "FORMAT csv, HEADER true",
+         "jsonl": "FORMAT json"}
+
+PROGRAM = Program(
+    name="table_export",
+    title="Table export",
+    description="Write a warehouse table or query to CSV, Parquet or JSON-lines at a local "
+                "path or any fsspec URL (S3, GCS, Azure...), optionally Hive-partitioned by "
+                "columns.",
+    params=(
+        *runtime.source_params("the rows to export"),
+        Param("target", "string", required=True,
+              help="where to write: a file (local path or fsspec URL), or the folder of the "
+                   "partitions with partition_by"),
+        Param("format", "string", choices=FORMATS,
+              help="the file format (default: from the target's extension, else parquet)"),
+        Param("partition_by", "list",
+              help="columns to Hive-partition by: one col=value folder level each"),
+        runtime.storage_param("target_options", "the target"),
+    ),
+    example={"source": "SELECT * FROM orders WHERE day = '2026-11-20'",
+             "target": "s3://exports/orders/", "format": "parquet",
+             "partition_by": ["day"]},
+)
+
+
+def _literal(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def export(p: Mapping[str, Any]) -> dict[str, object]:
+    fmt = p["format"] or (format_of(p["target"]) if format_of(p["target"]) in FORMATS
+                          else "parquet")
+    target = Location(p["target"], runtime.json_object(p["target_options"]))
+    with runtime.open_warehouse(read_only=True) as con, \
+            tempfile.TemporaryDirectory(prefix="export-", dir=".") as folder:
+        source = runtime.source_sql(con, p["source"], p["source_options"])
+        partitions = runtime.pick(p["partition_by"] or [], runtime.columns_of(con, source),
+                                  "partition_by")
+        written = Path(folder) / ("parts" if partitions else f"export.{fmt}")
+        options = _COPY[fmt] + (f", PARTITION_BY ({runtime.column_list(partitions)})"
+                                if partitions else "")
+        rows = con.execute(f"COPY (SELECT * FROM {source}) TO {_literal(written)} "
+                           f"({options})").fetchone()[0]
+        runtime.say(f"exported {rows} row{'s' * (rows != 1)} as {fmt}"
+                    + (f", partitioned by {', '.join(partitions)}" if partitions else ""))
+        local = Location(str(written))
+        files = local.files()
+        size = 0
+        for path in files:
+            size += copy_file(local, path, target, path if partitions else "")
+            runtime.say(f"wrote {path if partitions else 'the file'} to {p['target']}")
+    return {"rows": rows, "files": len(files), "bytes": size}
+
+
+if __name__ == "__main__":
+    sys.exit(runtime.main(PROGRAM, export))

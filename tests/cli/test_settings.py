@@ -22,7 +22,8 @@ def batch(env: dict[str, str], *args: str) -> list[dict[str, object]]:
 
 
 def names(listed: list[dict[str, object]]) -> list[object]:
-    return [item["name"] for item in listed]
+    """The user's resources (every store also holds the library's)."""
+    return [item["name"] for item in listed if item["namespace"] == "user"]
 
 
 def test_the_cli_uses_the_data_dir_and_db_url_of_the_jupyter_config(

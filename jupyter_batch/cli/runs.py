@@ -22,10 +22,13 @@ _STATE_STYLE = {"success": "green", "failed": "red", "upstream_failed": "red",
                 "interrupted": "red"}
 
 
-def _service() -> Any:
+def _service(args: argparse.Namespace | None = None) -> Any:
+    """The service; for a command that drives a run, on the executor its options name."""
     from ..service import BatchService
 
-    return BatchService()
+    if args is None:
+        return BatchService()
+    return BatchService(executor=args.executor, dask_address=args.dask_address)
 
 
 def parse_params(pairs: list[str] | None) -> dict[str, str]:
@@ -103,13 +106,13 @@ def _finish(service: Any, run_id: int, args: argparse.Namespace) -> int:
 
 
 def run_file(args: argparse.Namespace) -> int:
-    service = _service()
+    service = _service(args)
     run_id = service.prerun(read_document(args.file), args.date, parse_params(args.param))
     return _finish(service, run_id, args)
 
 
 def run_workflow(args: argparse.Namespace) -> int:
-    service = _service()
+    service = _service(args)
     run_id = service.trigger(args.name, args.date, parse_params(args.param))
     return _finish(service, run_id, args)
 
@@ -164,13 +167,13 @@ def output(args: argparse.Namespace) -> int:
 
 
 def rerun(args: argparse.Namespace) -> int:
-    service = _service()
+    service = _service(args)
     plan = service.rerun(args.run_id, args.task, args.downstream, args.preview, args.latest)
     return _after_plan(service, plan, args)
 
 
 def recover(args: argparse.Namespace) -> int:
-    service = _service()
+    service = _service(args)
     plan = service.recover(args.run_id, args.preview, args.latest)
     return _after_plan(service, plan, args)
 
@@ -195,7 +198,17 @@ def stop(args: argparse.Namespace) -> int:
     return 0
 
 
+def _executor_options(p: argparse.ArgumentParser) -> None:
+    """Where the tasks of a run this command drives run."""
+    p.add_argument("--executor", choices=("local", "dask"), default="local",
+                   help="run the tasks on this machine (default) or on a Dask cluster")
+    p.add_argument("--dask-address", default="local-cluster", metavar="ADDRESS",
+                   help="with --executor dask: the scheduler (tcp://host:8786), or "
+                        "local-cluster (default) to start one on this machine")
+
+
 def _date_and_params(p: argparse.ArgumentParser) -> None:
+    _executor_options(p)
     p.add_argument("--date", help="logical date YYYY-MM-DD (default: today)")
     p.add_argument("--param", action="append", metavar="NAME=VALUE",
                    help="a run parameter (repeatable); overrides the workflow's")
@@ -204,6 +217,7 @@ def _date_and_params(p: argparse.ArgumentParser) -> None:
 
 def _again_options(p: argparse.ArgumentParser) -> None:
     """What rerun and recover both take."""
+    _executor_options(p)
     p.add_argument("--preview", action="store_true", help="only show which tasks would run")
     p.add_argument("--latest", action="store_true",
                    help="use the latest version of the resources (e.g. a fixed script)")

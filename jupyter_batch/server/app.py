@@ -15,6 +15,8 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import Dict, Float, Integer, TraitError, Unicode, validate
 
 from ..engine import Pool
+from ..errors import InvalidInput
+from ..executors import registry as executors
 from ..service import BatchService
 from .events import EventBridge
 from .routes import url_table
@@ -48,6 +50,24 @@ class BatchApp(ExtensionApp):
         help="Seconds between SIGTERM and SIGKILL when a task is stopped or times out.")
     python = Unicode(
         "", config=True, help="Interpreter for python tasks; empty means this server's.")
+    executor = Unicode(
+        "local", config=True,
+        help='Where task processes run: "local" (this machine) or "dask" (the workers of '
+             "the Dask cluster at dask_address; needs pip install 'jupyter-batch[dask]').")
+    dask_address = Unicode(
+        "local-cluster", config=True,
+        help='The Dask scheduler\'s address (tcp://host:8786), or "local-cluster" to start a '
+             "LocalCluster of worker processes with the server. A pool P maps to the worker "
+             'resource P: its tasks run only on workers started with --resources "P=N" when '
+             "any worker declares it, else on any worker.")
+
+    @validate("executor")
+    def _check_executor(self, proposal: dict[str, Any]) -> str:
+        try:
+            executors.check(proposal["value"])
+        except InvalidInput as exc:
+            raise TraitError(str(exc)) from None
+        return str(proposal["value"])
 
     @validate("kernel_pool_size")
     def _check_pool_size(self, proposal: dict[str, Any]) -> int:
@@ -79,7 +99,7 @@ class BatchApp(ExtensionApp):
             data_dir=self.data_dir or None, db_url=self.db_url or None,
             pools=self._pool_objects(), python=self.python or None,
             warehouse=self.warehouse or None, kernel_pool_size=self.kernel_pool_size,
-            kill_grace=self.kill_grace)
+            kill_grace=self.kill_grace, executor=self.executor, dask_address=self.dask_address)
         self.events = EventBridge(self.serverapp.event_logger, self.service)
         self.settings["batch_service"] = self.service
         self.service.start_scheduler()

@@ -75,3 +75,14 @@ def cli(data_dir: Path, workdir: Path) -> Callable[..., Result]:
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def dask_cluster() -> Iterator[str]:
+    """The scheduler address of a ``distributed.LocalCluster`` of two worker processes,
+    shared by every test that runs tasks on Dask (starting one takes seconds)."""
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=8, processes=True, memory_limit=0,
+                      dashboard_address=None) as cluster:
+        yield cluster.scheduler_address

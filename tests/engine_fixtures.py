@@ -152,11 +152,14 @@ class Runs:
     """
 
     def __init__(self, data_dir: Path, scratch: Path, pools: dict[str, Pool] | None = None,
-                 python: str | None = None) -> None:
+                 python: str | None = None, dask_address: str | None = None) -> None:
         self.data_dir = data_dir
         self.scratch = scratch
         scratch.mkdir(parents=True, exist_ok=True)
-        self.service = BatchService(data_dir=data_dir, pools=pools, python=python)
+        #: the Dask scheduler the tasks run on (None: they run locally)
+        self.dask_address = dask_address
+        on_dask = {"executor": "dask", "dask_address": dask_address} if dask_address else {}
+        self.service = BatchService(data_dir=data_dir, pools=pools, python=python, **on_dask)
         #: every state change (a log's growth is not one: see ``logs_grew``)
         self.changes: list[Change] = []
         self.logs_grew: list[LogChange] = []
@@ -170,7 +173,7 @@ class Runs:
     def reopen(self, pools: dict[str, Pool] | None = None) -> Runs:
         """Another service on the same folder: a restarted server, or other pools. It is
         closed with this one."""
-        other = Runs(self.data_dir, self.scratch, pools=pools)
+        other = Runs(self.data_dir, self.scratch, pools=pools, dask_address=self.dask_address)
         self._others.append(other)
         return other
 
@@ -315,3 +318,18 @@ def runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runs]:
     finally:
         client.close()
 
+
+
+@pytest.fixture(name="runs", params=["local", "dask"])
+def runs_on_each_executor(request: pytest.FixtureRequest, tmp_path: Path,
+                          monkeypatch: pytest.MonkeyPatch) -> Iterator[Runs]:
+    """``runs`` once with the tasks run locally and once on the workers of the test
+    session's Dask cluster (``dask_cluster``): the same test holds for both. A module
+    takes it as its ``runs`` (``runs = engine_fixtures.runs_on_each_executor``)."""
+    monkeypatch.delenv("JUPYTER_BATCH_DIR", raising=False)
+    address = request.getfixturevalue("dask_cluster") if request.param == "dask" else None
+    client = Runs(tmp_path / "batch", tmp_path / "scratch", dask_address=address)
+    try:
+        yield client
+    finally:
+        client.close()

@@ -19,3 +19,14 @@ def test_the_dag_benchmark_runs_on_a_small_graph() -> None:
     assert [line.split()[0] for line in lines[1:4]] == ["validate", "layout", "baseline"]
     assert "x baseline" in lines[1] and "x baseline" in lines[2]
     assert lines[4].startswith("validate + layout ")
+
+
+def test_the_engine_benchmark_runs_on_small_graphs_with_its_dask_columns() -> None:
+    proc = subprocess.run([sys.executable, str(BENCH / "engine.py"), "--scale", "0.05",
+                           "--repeat", "1"], capture_output=True, text=True, timeout=300)
+
+    assert proc.returncode == 0, proc.stderr
+    head, *rows = proc.stdout.splitlines()
+    assert head.split() == ["DAG", "tasks", "raw", "s", "engine", "s", "ratio", "ms/task",
+                            "dask", "s", "ratio", "ms/task"]
+    assert [row.split()[0] for row in rows] == ["fan-out", "chain", "layered"]

@@ -32,6 +32,7 @@ the engine's path, so on a cluster of several machines it must be on a shared mo
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 import uuid
@@ -45,6 +46,8 @@ from ..errors import BatchError
 from ..model.process import ProcessResult, ProcessSpec
 from .dask_worker import Attempt, Outcome, claim_event, run_attempt, stop_event
 from .shipping import deliver, pack
+
+log = logging.getLogger(__name__)
 
 LOCAL_CLUSTER = "local-cluster"
 #: a working directory bigger than this goes to the cluster on its own (scattered),
@@ -80,8 +83,8 @@ class DaskExecution:
         if "started" in message:
             self.worker = message["started"]
         elif message["offset"] == self.received:  # never twice, never out of order
-            with open(self._spec.log_path, "ab") as log:
-                log.write(message["data"])
+            with open(self._spec.log_path, "ab") as out:
+                out.write(message["data"])
             self.received += len(message["data"])
 
     def kill(self, reason: str = "stopped") -> None:
@@ -91,7 +94,10 @@ class DaskExecution:
             if self._ended_by is not None:
                 return
             self._ended_by = reason
-        self._executor.stop_event(self.token).set()
+        try:
+            self._executor.stop_event(self.token).set()
+        except OSError as exc:  # the scheduler is gone: so is the task
+            log.warning("could not ask the Dask cluster to stop a task: %s", exc)
         if self.worker is None:
             self._future.cancel()
 
@@ -114,7 +120,8 @@ class DaskExecution:
         try:
             outcome: Outcome = self._future.result()
         except CancelledError:  # its events stay: a worker may yet pick it up and stop
-            return ProcessResult(exit_code=None, ended_by=self._ended_by or "cancelled")
+            return ProcessResult(exit_code=None, ended_by=self._ended_by or
+                                 "the task was cancelled on the Dask cluster")
         except KilledWorker:
             self._executor.clear_events(self.token, lost=True)
             return ProcessResult(exit_code=None, ended_by=self._lost())
@@ -130,8 +137,8 @@ class DaskExecution:
             return ProcessResult(exit_code=None, ended_by=self._lost())
         deliver(outcome.files)
         if self.received < outcome.log_size:
-            with open(self._spec.log_path, "a", encoding="utf-8") as log:
-                log.write(f"\n# jupyter-batch: {outcome.log_size - self.received} bytes of "
+            with open(self._spec.log_path, "a", encoding="utf-8") as out:
+                out.write(f"\n# jupyter-batch: {outcome.log_size - self.received} bytes of "
                           f"the log were lost on the way from {outcome.worker}\n")
         return outcome.result
 
@@ -168,11 +175,14 @@ class DaskExecutor:
     def clear_events(self, token: str, lost: bool = False) -> None:
         """Remove an ended attempt's events from the scheduler. A lost worker may have
         left a wait on the stop event there: setting it first ends that wait."""
-        stop = self.stop_event(token)
-        if lost:
-            stop.set()
-        stop.clear()
-        Event(claim_event(token), client=self._client).clear()
+        try:
+            stop = self.stop_event(token)
+            if lost:
+                stop.set()
+            stop.clear()
+            Event(claim_event(token), client=self._client).clear()
+        except OSError as exc:  # the attempt has ended all the same
+            log.warning("could not remove a task's events from the Dask scheduler: %s", exc)
 
     def _on_event(self, event: tuple[float, dict[str, Any]]) -> None:
         message = event[1]
@@ -194,20 +204,24 @@ class DaskExecutor:
 
     def start(self, spec: ProcessSpec) -> DaskExecution:
         token = uuid.uuid4().hex
-        with open(spec.log_path, "ab") as log:
-            log.write(spec.log_header.encode("utf-8", errors="replace"))
+        with open(spec.log_path, "ab") as out:
+            out.write(spec.log_header.encode("utf-8", errors="replace"))
         workdir: Any = pack(spec.cwd)
         if len(workdir) > SCATTER_OVER:
             workdir = self._client.scatter(workdir, hash=False)
         execution = DaskExecution(self, token, spec)
-        with self._lock:
+        with self._lock:  # before it is submitted: its first events may come at once
             self._attempts[token] = execution
         attempt = Attempt(token=token, spec=spec, python=sys.executable, grace=self.grace,
                           topic=self._topic)
         name = f"{spec.env.get('BATCH_TASK', 'task')}.{spec.env.get('BATCH_ATTEMPT', '')}"
-        execution.submitted(self._client.submit(
-            run_attempt, attempt, workdir, key=f"jupyter-batch-{name}-{token}", pure=False,
-            resources=self._resources(spec.pool)))
+        try:
+            execution.submitted(self._client.submit(
+                run_attempt, attempt, workdir, key=f"jupyter-batch-{name}-{token}",
+                pure=False, resources=self._resources(spec.pool)))
+        except BaseException:
+            self.forget(execution)
+            raise
         return execution
 
     def close(self) -> None:

@@ -126,8 +126,8 @@ def run_attempt(attempt: Attempt, workdir: bytes) -> Outcome:
         return Outcome(worker.address, ProcessResult(exit_code=None, ended_by="stopped"))
     worker.log_event(attempt.topic, {"token": attempt.token, "started": worker.address})
     spec = attempt.spec
-    with tempfile.TemporaryDirectory(prefix="batch-attempt-",
-                                     dir=worker.local_directory) as folder:
+    with tempfile.TemporaryDirectory(prefix="batch-attempt-", dir=worker.local_directory,
+                                     ignore_cleanup_errors=True) as folder:
         relocation = Relocation(source=str(spec.run_folder or spec.cwd),
                                 target=os.path.join(folder, "run"), python=attempt.python,
                                 local_python=sys.executable)

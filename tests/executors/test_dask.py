@@ -11,11 +11,14 @@ and "written" are polled for a bounded time, never timed.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
 import signal
 import subprocess
 import sys
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -117,6 +120,27 @@ def test_resources_are_unpacked_from_shipped_bytes_in_a_folder_of_the_workers_ow
     assert not Path(facts["output"]).is_relative_to(local_folder)
     assert not Path(facts["cwd"]).exists(), "the worker removes its folder afterwards"
     assert run.task("show").outputs == {"answer": "42"}, "the outputs file came back"
+
+
+def test_a_big_working_directory_travels_whole(runs: Runs) -> None:
+    blob = os.urandom(3 * 1024 * 1024)  # over the size that is scattered, not inlined
+    runs.service.add_resource("blob.zip", _zip({"data.bin": blob}))
+
+    run = runs.run(flow("big", [python(
+        "sum", "import hashlib, pathlib\n"
+               "print('SHA=' + hashlib.sha256(pathlib.Path('data.bin').read_bytes()).hexdigest())",
+        files=["blob.zip"])]))
+
+    assert run.task("sum").state == S.SUCCESS, runs.log(run.id, "sum")
+    assert f"SHA={hashlib.sha256(blob).hexdigest()}" in runs.lines(run.id, "sum")
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, content in members.items():
+            zf.writestr(name, content)
+    return buf.getvalue()
 
 
 # --- a worker dies ----------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from jupyter_batch.model.changes import Change, LogChange, RunChange, TaskChange
 from jupyter_batch.model.records import Run, TaskAttempt
 from jupyter_batch.model.states import RunState, TaskState, can_move
 from jupyter_batch.service import BatchService, LogChunk, RerunPlan
+from tests.helpers import AUTHOR
 
 #: the logical date runs are made for unless a test says otherwise
 DAY = "2026-11-20"
@@ -320,6 +321,28 @@ def runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runs]:
 
 
 
+def _executor(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The service settings for the executor a fixture is parametrised with."""
+    if request.param == "local":
+        return {}
+    return {"executor": "dask", "dask_address": request.getfixturevalue("dask_cluster")}
+
+
+@pytest.fixture(name="service", params=["local", "dask"])
+def service_on_each_executor(request: pytest.FixtureRequest, data_dir: Path,
+                             monkeypatch: pytest.MonkeyPatch) -> Iterator[BatchService]:
+    """conftest's ``service``, once with the tasks run locally and once on the workers of
+    the test session's Dask cluster (``service = engine_fixtures.service_on_each_executor``
+    in a module)."""
+    monkeypatch.delenv("JUPYTER_BATCH_DIR", raising=False)
+    monkeypatch.setenv("JUPYTER_BATCH_AUTHOR", AUTHOR)
+    svc = BatchService(data_dir=data_dir, **_executor(request))
+    try:
+        yield svc
+    finally:
+        svc.close()
+
+
 @pytest.fixture(name="runs", params=["local", "dask"])
 def runs_on_each_executor(request: pytest.FixtureRequest, tmp_path: Path,
                           monkeypatch: pytest.MonkeyPatch) -> Iterator[Runs]:
@@ -327,8 +350,8 @@ def runs_on_each_executor(request: pytest.FixtureRequest, tmp_path: Path,
     session's Dask cluster (``dask_cluster``): the same test holds for both. A module
     takes it as its ``runs`` (``runs = engine_fixtures.runs_on_each_executor``)."""
     monkeypatch.delenv("JUPYTER_BATCH_DIR", raising=False)
-    address = request.getfixturevalue("dask_cluster") if request.param == "dask" else None
-    client = Runs(tmp_path / "batch", tmp_path / "scratch", dask_address=address)
+    client = Runs(tmp_path / "batch", tmp_path / "scratch",
+                  dask_address=_executor(request).get("dask_address"))
     try:
         yield client
     finally:

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from jupyter_batch.engine import Pool
-from jupyter_batch.errors import InvalidInput
+from jupyter_batch.errors import BatchError, InvalidInput
 from jupyter_batch.model.states import RunState, TaskState
 from jupyter_batch.service import BatchService
 from tests.engine_fixtures import (
@@ -276,3 +276,15 @@ def test_the_cli_runs_a_workflow_file_on_a_dask_cluster(
     log = cli("logs", str(run["id"]), "a")
     worker = int(next(line for line in log.out.splitlines() if line.startswith("worker="))[7:])
     assert not process_gone(worker), "a worker of the cluster ran it, and lives on"
+
+
+def test_a_scheduler_that_cannot_be_reached_fails_the_request_and_stores_no_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("JUPYTER_BATCH_DIR", raising=False)
+    with BatchService(data_dir=tmp_path / "batch", executor="dask",
+                      dask_address="tcp://127.0.0.1:9") as service:
+        with pytest.raises(BatchError, match=r"cannot reach the Dask scheduler at "
+                                             r"tcp://127\.0\.0\.1:9"):
+            service.prerun(flow("w", [shell("a", "true")]))
+
+        assert service.list_runs() == ([], 0)

@@ -21,9 +21,11 @@ timeout and ending of the whole tree. This side:
   those; pools no worker declares run anywhere. The engine's pool slots still cap how
   many tasks of a pool run at once;
 - turns the loss of the worker running an attempt into a failed attempt ("worker
-  tcp://… died while running the task"), which the task's retry policy then handles.
-  Dask itself would run the task again on another worker; that run finds the attempt
-  claimed and starts nothing (see ``dask_worker``).
+  tcp://… died while running the task"), which the task's retry policy then handles:
+  the scheduler's "remove-worker" event ends it at once, even when no other worker
+  could take the task. Dask itself would run the task again on another worker; that
+  run is cancelled, and should it start all the same it finds the attempt claimed and
+  starts nothing (see ``dask_worker``).
 
 An attempt waiting for a worker counts as running (its timeout starts with its process).
 The warehouse (sql and sync tasks) is a database, not a resource: workers reach it at
@@ -73,6 +75,8 @@ class DaskExecution:
         self.worker: str | None = None
         #: log bytes from the worker appended to the log here
         self.received = 0
+        #: why the scheduler removed ``worker`` while it ran the process, if it did
+        self._removed: str | None = None
 
     def submitted(self, future: Any) -> None:
         self._future = future
@@ -86,6 +90,12 @@ class DaskExecution:
             with open(self._spec.log_path, "ab") as out:
                 out.write(message["data"])
             self.received += len(message["data"])
+
+    def worker_removed(self, why: str) -> None:
+        """The scheduler removed the worker running the process (on the client's event
+        loop): the attempt is over, whether or not Dask finds another worker."""
+        self._removed = why
+        self._done.set()
 
     def kill(self, reason: str = "stopped") -> None:
         """Tell the worker to end the process tree; an attempt no worker has started
@@ -114,9 +124,14 @@ class DaskExecution:
     def _lost(self) -> str:
         if self.worker is None:
             return "the worker running the task died"
-        return f"worker {self.worker} died while running the task"
+        return f"worker {self.worker} {self._removed or 'died'} while running the task"
 
     def _result(self) -> ProcessResult:
+        if self._removed is not None and not self._future.done():
+            # Dask would run it again elsewhere: drop that (its claim stays on the
+            # scheduler, so a run that starts all the same starts nothing)
+            self._future.cancel()
+            return ProcessResult(exit_code=None, ended_by=self._lost())
         try:
             outcome: Outcome = self._future.result()
         except CancelledError:  # its events stay: a worker may yet pick it up and stop
@@ -168,6 +183,7 @@ class DaskExecutor:
         self._attempts: dict[str, DaskExecution] = {}
         self._lock = threading.Lock()
         self._client.subscribe_topic(self._topic, self._on_event)
+        self._client.subscribe_topic("all", self._on_cluster_event)
 
     def stop_event(self, token: str) -> Event:
         return Event(stop_event(token), client=self._client)
@@ -190,6 +206,17 @@ class DaskExecutor:
             execution = self._attempts.get(message["token"])
         if execution is not None:  # else an attempt that has ended: too late
             execution.on_event(message)
+
+    def _on_cluster_event(self, event: tuple[float, dict[str, Any]]) -> None:
+        """The scheduler's own events: a worker removed ends the attempts it ran."""
+        message = event[1]
+        if message.get("action") != "remove-worker":
+            return
+        why = "was retired" if message.get("expected") else "died"
+        with self._lock:
+            lost = [e for e in self._attempts.values() if e.worker == message["worker"]]
+        for execution in lost:
+            execution.worker_removed(why)
 
     def forget(self, execution: DaskExecution) -> None:
         with self._lock:
@@ -225,6 +252,7 @@ class DaskExecutor:
         return execution
 
     def close(self) -> None:
+        self._client.unsubscribe_topic("all")
         self._client.unsubscribe_topic(self._topic)
         self._client.close()
         if self._cluster is not None:

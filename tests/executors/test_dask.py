@@ -11,6 +11,7 @@ and "written" are polled for a bounded time, never timed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -168,30 +169,54 @@ def test_a_worker_killed_mid_task_fails_the_attempt_and_the_retry_runs(runs: Run
     assert_gone(child)  # the dead worker's watchdog ended what it had started
 
 
+def test_the_loss_of_the_only_worker_that_could_run_a_task_fails_the_attempt(
+        runs: Runs, dask_cluster: str) -> None:
+    pooled = runs.reopen(pools={"default": Pool(slots=4), "lonely": Pool(slots=1)})
+    started = runs.scratch / "started"
+    with extra_worker(dask_cluster, runs.scratch / "lonely", "lonely") as worker:
+        run_id = pooled.start(flow("lonely", [
+            shell("t", f"echo $BATCH_ATTEMPT >> {q(started)}; sleep 300", pool="lonely")]))
+        wait_for(started.exists, "the task to start on the lonely worker")
+        os.kill(worker, signal.SIGKILL)
+
+        run = pooled.finish(run_id)
+
+    assert run.state == RunState.FAILED
+    message = run.task("t").message or ""
+    assert message.startswith("worker tcp://") and "died while running the task" in message
+    assert started.read_text().splitlines() == ["1"]
+
+
 # --- pools and worker resources ------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def special_worker(dask_cluster: str, tmp_path_factory: pytest.TempPathFactory
-                   ) -> Iterator[int]:
-    """A ``dask worker`` process (no nanny: its pid is the worker's) that declares the
-    resource ``special=1``; the session's other workers declare none."""
-    folder = tmp_path_factory.mktemp("special-worker")
+@contextlib.contextmanager
+def extra_worker(scheduler: str, folder: Path, resource: str) -> Iterator[int]:
+    """A ``dask worker`` process (no nanny: its pid is the worker's, and nothing restarts
+    it) that declares ``resource=1``; the session's own workers declare none."""
     dask = Path(sys.executable).parent / "dask"
-    proc = subprocess.Popen([str(dask), "worker", dask_cluster, "--no-nanny", "--nthreads",
-                             "4", "--resources", "special=1", "--local-directory",
-                             str(folder), "--no-dashboard"], stdin=subprocess.DEVNULL,
+    proc = subprocess.Popen([str(dask), "worker", scheduler, "--no-nanny", "--nthreads", "4",
+                             "--resources", f"{resource}=1", "--local-directory", str(folder),
+                             "--no-dashboard"], stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     from distributed import Client
 
-    with Client(dask_cluster, set_as_default=False) as client:
-        wait_for(lambda: any(w.get("resources") for w in
+    with Client(scheduler, set_as_default=False) as client:
+        wait_for(lambda: any(resource in w.get("resources", {}) for w in
                              client.scheduler_info()["workers"].values()),
-                 "the special worker to join")
+                 f"the worker with {resource} to join")
     try:
         yield proc.pid
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def special_worker(dask_cluster: str, tmp_path_factory: pytest.TempPathFactory
+                   ) -> Iterator[int]:
+    """A worker that declares the resource ``special``; its pid."""
+    with extra_worker(dask_cluster, tmp_path_factory.mktemp("special"), "special") as pid:
+        yield pid
 
 
 def test_a_pool_that_a_worker_declares_runs_only_there(runs: Runs, special_worker: int

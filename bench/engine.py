@@ -94,11 +94,10 @@ def main() -> None:
             tempfile.TemporaryDirectory()))}
         stack.callback(services["engine"].close)
         if args.dask:
-            from distributed import LocalCluster
+            from jupyter_batch.executors.dask import local_cluster
 
-            cluster = stack.enter_context(LocalCluster(
-                n_workers=2, threads_per_worker=4, processes=True, memory_limit=0,
-                dashboard_address=None))
+            cluster = stack.enter_context(local_cluster(threads_per_worker=4,
+                                                        dashboard_address=None))
             services["dask"] = BatchService(
                 data_dir=stack.enter_context(tempfile.TemporaryDirectory()),
                 executor="dask", dask_address=cluster.scheduler_address)

@@ -81,8 +81,7 @@ def cli(data_dir: Path, workdir: Path) -> Callable[..., Result]:
 def dask_cluster() -> Iterator[str]:
     """The scheduler address of a ``distributed.LocalCluster`` of two worker processes,
     shared by every test that runs tasks on Dask (starting one takes seconds)."""
-    from distributed import LocalCluster
+    from jupyter_batch.executors.dask import local_cluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=8, processes=True, memory_limit=0,
-                      dashboard_address=None) as cluster:
+    with local_cluster(threads_per_worker=8, dashboard_address=None) as cluster:
         yield cluster.scheduler_address

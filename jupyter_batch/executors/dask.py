@@ -35,6 +35,7 @@ the engine's path, so on a cluster of several machines it must be on a shared mo
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 import uuid
@@ -42,6 +43,7 @@ from collections.abc import Callable
 from concurrent.futures import CancelledError
 from typing import Any
 
+import dask
 from distributed import Client, Event, KilledWorker, LocalCluster
 
 from ..errors import BatchError
@@ -55,6 +57,24 @@ LOCAL_CLUSTER = "local-cluster"
 #: a working directory bigger than this goes to the cluster on its own (scattered),
 #: not inside the task's description
 SCATTER_OVER = 1024 * 1024
+
+
+def local_cluster(n_workers: int = 2, threads_per_worker: int = 16, **kwargs: Any
+                  ) -> LocalCluster:
+    """A ``LocalCluster`` of worker processes that leaves this process's environment
+    alone. A nanny sets ``distributed.nanny.pre-spawn-environ`` (OMP_NUM_THREADS=1 and
+    other thread caps, a fixed PYTHONHASHSEED) in the environment of the process it runs
+    in before it spawns a worker: in a Jupyter server, every kernel started afterwards
+    would inherit them. A worker here only waits for its tasks' processes, so it needs
+    none of them; PYTHONHASHSEED=random is what Python does anyway.
+
+    A worker thread only waits for its task's process: the engine's pools, not the
+    threads, decide how many tasks run; memory is capped per task, not per worker.
+    """
+    seed = os.environ.get("PYTHONHASHSEED", "random")
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": {"PYTHONHASHSEED": seed}}):
+        return LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker,
+                            processes=True, memory_limit=0, **kwargs)
 
 
 class DaskExecution:
@@ -167,11 +187,7 @@ class DaskExecutor:
         self.grace = grace
         self._cluster: Any = None
         if address == LOCAL_CLUSTER:
-            # a worker thread only waits for its task's process: the engine's pools,
-            # not the threads, decide how many run; memory is capped per task
-            self._cluster = LocalCluster(
-                n_workers=2, threads_per_worker=16, processes=True, memory_limit=0,
-                dashboard_address=":0")
+            self._cluster = local_cluster(dashboard_address=":0")
             address = self._cluster.scheduler_address
         try:
             self._client = Client(address, timeout="10s", set_as_default=False)

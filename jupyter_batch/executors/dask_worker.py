@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import dask
 from distributed import Event, get_client, get_worker
 
 from ..model.process import Execution, ProcessResult, ProcessSpec
@@ -140,9 +141,18 @@ def run_attempt(attempt: Attempt, workdir: bytes) -> Outcome:
     return Outcome(worker.address, result, files, sent)
 
 
+def task_environment() -> dict[str, str]:
+    """This worker's environment without what a Dask nanny sets in it for code that runs
+    inside the worker (``distributed.nanny.pre-spawn-environ``: OMP_NUM_THREADS=1 and
+    other thread caps): a task is a process of its own, and runs as it would locally."""
+    added = dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {}
+    return {k: v for k, v in os.environ.items() if k not in added or str(added[k]) != v}
+
+
 def _run(spec: ProcessSpec, attempt: Attempt, worker: Any, stop: Event
          ) -> tuple[ProcessResult, int]:
-    executor = LocalExecutor(grace=attempt.grace, warm_pool_size=0)
+    executor = LocalExecutor(grace=attempt.grace, warm_pool_size=0,
+                             base_env=task_environment())
     try:
         execution = executor.start(spec)
         marker = f"BATCH_RUN_ID={spec.env.get('BATCH_RUN_ID', '')}"

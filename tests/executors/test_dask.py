@@ -96,7 +96,7 @@ def test_a_large_log_arrives_whole(runs: Runs) -> None:
     assert body == [f"line {i:05d} " + "x" * 60 for i in range(5000)]
 
 
-# --- the working directory travels ---------------------------------------------------------------
+# --- the working directory travels ------------------------------------------------------------
 
 def test_resources_are_unpacked_from_shipped_bytes_in_a_folder_of_the_workers_own(
         runs: Runs) -> None:
@@ -187,17 +187,20 @@ def test_the_loss_of_the_only_worker_that_could_run_a_task_fails_the_attempt(
     assert started.read_text().splitlines() == ["1"]
 
 
-# --- pools and worker resources ------------------------------------------------------------------
+# --- pools and worker resources ---------------------------------------------------------------
 
 @contextlib.contextmanager
-def extra_worker(scheduler: str, folder: Path, resource: str) -> Iterator[int]:
-    """A ``dask worker`` process (no nanny: its pid is the worker's, and nothing restarts
-    it) that declares ``resource=1``; the session's own workers declare none."""
+def extra_worker(scheduler: str, folder: Path, resource: str, nanny: bool = False
+                 ) -> Iterator[int]:
+    """A ``dask worker`` process that declares ``resource=1`` (the session's own workers
+    declare none); its pid. Without a nanny that is the worker's pid, and nothing
+    restarts the worker when it dies."""
     dask = Path(sys.executable).parent / "dask"
-    proc = subprocess.Popen([str(dask), "worker", scheduler, "--no-nanny", "--nthreads", "4",
-                             "--resources", f"{resource}=1", "--local-directory", str(folder),
-                             "--no-dashboard"], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([str(dask), "worker", scheduler, "--nanny" if nanny else "--no-nanny",
+                             "--nthreads", "4", "--resources", f"{resource}=1",
+                             "--local-directory", str(folder), "--no-dashboard"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     from distributed import Client
 
     with Client(scheduler, set_as_default=False) as client:
@@ -250,11 +253,30 @@ def test_stop_cancels_an_attempt_still_waiting_for_a_worker(runs: Runs, special_
     assert len(started.read_text().splitlines()) == 1, "the waiting one never started"
 
 
-# --- choosing the executor ----------------------------------------------------------------------
+# --- the environment --------------------------------------------------------------------------
+
+THREAD_CAPS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+               "MALLOC_TRIM_THRESHOLD_")
+
+
+def test_a_task_does_not_inherit_the_thread_caps_a_nanny_sets_for_its_worker(
+        runs: Runs, dask_cluster: str) -> None:
+    pooled = runs.reopen(pools={"default": Pool(slots=4), "nannied": Pool(slots=1)})
+    show = "; ".join(f'echo "{name}=${{{name}-unset}}"' for name in THREAD_CAPS)
+    with extra_worker(dask_cluster, runs.scratch / "nannied", "nannied", nanny=True):
+        run = pooled.run(flow("caps", [shell("t", show, pool="nannied")]))
+
+    assert run.task("t").state == S.SUCCESS
+    expected = [f"{name}={os.environ.get(name, 'unset')}" for name in THREAD_CAPS]
+    assert [line for line in runs.lines(run.id, "t") if not line.startswith("#")] == expected
+
+
+# --- choosing the executor --------------------------------------------------------------------
 
 def test_local_cluster_starts_a_cluster_of_its_own_and_closes_it(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("JUPYTER_BATCH_DIR", raising=False)
+    before = {name: os.environ.get(name) for name in THREAD_CAPS}
     service = BatchService(data_dir=tmp_path / "batch", executor="dask",
                            dask_address="local-cluster")
     try:
@@ -267,6 +289,9 @@ def test_local_cluster_starts_a_cluster_of_its_own_and_closes_it(
     worker = int(next(line for line in text.splitlines() if line.startswith("worker="))[7:])
     assert worker != os.getpid()
     assert_gone(worker)
+    assert {name: os.environ.get(name) for name in THREAD_CAPS} == before, (
+        "this process's environment (a Jupyter server's, whose kernels inherit it) is "
+        "left alone")
 
 
 def test_an_unknown_executor_is_refused_naming_the_known_ones(tmp_path: Path) -> None:

@@ -1,9 +1,10 @@
 """The Dask executor: task processes run on the workers of a ``distributed`` cluster.
 
 ``c.BatchApp.executor = "dask"`` with ``c.BatchApp.dask_address`` naming the scheduler
-(``tcp://host:8786``), or ``"local-cluster"`` to start a ``LocalCluster`` of worker
-processes on this machine, closed with the service. Workers need jupyter-batch (and
-whatever the tasks run) installed; they need no disk in common with the engine.
+(``tcp://host:8786``), or ``"local-cluster"`` to start a ``LocalCluster`` of two worker
+processes on this machine (``local_cluster``), closed with the service. Workers need
+jupyter-batch (and whatever the tasks run) installed; they need no disk in common with
+the engine. A running task holds one worker thread.
 
 Each attempt becomes one Dask task (``dask_worker.run_attempt``), which runs the
 process on its worker with the local executor's code — same process group, limits,

@@ -5,12 +5,17 @@ The raw baseline runs the same processes (`true`) with no engine: layer by layer
 topological order on a 2-thread pool (for these shapes that is exactly what the
 dependencies allow). The ratio engine/raw is the figure to watch; target ≤ 1.3.
 
-    .venv/bin/python bench/engine.py [--repeat 3] [--scale 1.0]
+The Dask columns run the same DAGs through the engine with the Dask executor, on a
+LocalCluster of two worker processes on this machine: each task then also travels to a
+worker and back (its folder packed, its log and result returned).
+
+    .venv/bin/python bench/engine.py [--repeat 3] [--scale 1.0] [--no-dask]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import os
 import subprocess
@@ -74,6 +79,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs per DAG (best is kept)")
     parser.add_argument("--scale", type=float, default=1.0, help="shrink the DAGs (tests)")
+    parser.add_argument("--no-dask", dest="dask", action="store_false",
+                        help="leave out the Dask executor's columns")
     args = parser.parse_args()
     s = args.scale
     dags = {
@@ -82,19 +89,31 @@ def main() -> None:
         "layered 10x20": layered(max(2, int(10 * s)), max(2, int(20 * s))),
     }
     os.environ.pop("JUPYTER_BATCH_DIR", None)
-    with tempfile.TemporaryDirectory() as data_dir:
-        service = BatchService(data_dir=data_dir)
-        engine(service, chain(3))  # warm up: engine threads, imports, database
-        print(f"{'DAG':<18}{'tasks':>6}{'raw s':>9}{'engine s':>10}{'ratio':>8}"
-              f"{'overhead/task ms':>18}")
+    with contextlib.ExitStack() as stack:
+        services = {"engine": BatchService(data_dir=stack.enter_context(
+            tempfile.TemporaryDirectory()))}
+        stack.callback(services["engine"].close)
+        if args.dask:
+            from jupyter_batch.executors.dask import local_cluster
+
+            cluster = stack.enter_context(local_cluster(threads_per_worker=4,
+                                                        dashboard_address=None))
+            services["dask"] = BatchService(
+                data_dir=stack.enter_context(tempfile.TemporaryDirectory()),
+                executor="dask", dask_address=cluster.scheduler_address)
+            stack.callback(services["dask"].close)
+        for service in services.values():
+            engine(service, chain(3))  # warm up: engine threads, imports, database, workers
+        head = "".join(f"{name + ' s':>10}{'ratio':>7}{'ms/task':>9}" for name in services)
+        print(f"{'DAG':<18}{'tasks':>6}{'raw s':>9}{head}")
         for label, doc in dags.items():
             raw_s = min(raw(doc) for _ in range(args.repeat))
-            engine_s = min(engine(service, doc) for _ in range(args.repeat))
             n = len(doc["tasks"])
-            print(f"{label:<18}{n:>6}{raw_s:>9.3f}{engine_s:>10.3f}{engine_s / raw_s:>8.2f}"
-                  f"{(engine_s - raw_s) / n * 1000:>18.2f}")
-        service.close()
-
+            row = f"{label:<18}{n:>6}{raw_s:>9.3f}"
+            for service in services.values():
+                took = min(engine(service, doc) for _ in range(args.repeat))
+                row += f"{took:>10.3f}{took / raw_s:>7.2f}{(took - raw_s) / n * 1000:>9.2f}"
+            print(row)
 
 if __name__ == "__main__":
     main()

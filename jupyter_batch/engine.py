@@ -527,9 +527,10 @@ class _Driver:
                               warehouse=self.engine.warehouse)
             spec: ProcessSpec = registry.task_type(task.type).build(ctx)
             versions = f"# resources: {' '.join(refs)}\n" if refs else ""
-            spec = replace(spec, log_header=(
-                f"# jupyter-batch: run {self.plan.run_id}, task {node}, attempt {attempt}\n"
-                f"{versions}# command: {shlex.join(spec.argv)[:500]}\n"))
+            header = (f"# jupyter-batch: run {self.plan.run_id}, task {node}, attempt {attempt}\n"
+                      f"{versions}# command: {shlex.join(spec.argv)[:500]}\n")
+            spec = replace(spec, log_header=header, pool=self._pool(task),
+                           run_folder=self.folders.root, returns=(*spec.returns, outputs_file))
             if self.stopping:
                 raise _Stopped
             # started outside the lock (a process start takes a while); a stop that came

@@ -24,7 +24,8 @@ from . import library
 from .dag import workflow_layout
 from .engine import Engine, Pool, RunFolders, RunPlan
 from .errors import Conflict, InvalidInput, InvalidWorkflow, NotFound, Problem
-from .executors.local import LocalExecutor, end_leftovers
+from .executors import registry as executors
+from .executors.local import end_leftovers
 from .model.changes import Change, LogChange, RunChange, TaskChange
 from .model.program import Program, check_params, task_param
 from .model.records import (
@@ -137,14 +138,18 @@ class BatchService:
     def __init__(self, data_dir: str | os.PathLike[str] | None = None,
                  db_url: str | None = None, pools: dict[str, Pool] | None = None,
                  python: str | None = None, warehouse: str | os.PathLike[str] | None = None,
-                 kernel_pool_size: int = 2, kill_grace: float = 3.0) -> None:
+                 kernel_pool_size: int = 2, kill_grace: float = 3.0, executor: str = "local",
+                 dask_address: str = "local-cluster") -> None:
+        executors.check(executor)
         self.data_dir: Path = resolve_data_dir(data_dir)
         self.store = Store(self.data_dir, resolve_db_url(db_url))
         self.warehouse_path = Path(warehouse) if warehouse else self.data_dir / "warehouse.duckdb"
         self._pools = pools
         self._python = python
-        self._kernel_pool_size = kernel_pool_size
-        self._kill_grace = kill_grace
+        #: where task processes run: "local", or "dask" (on the cluster at dask_address)
+        self.executor = executor
+        self._executor_settings = executors.ExecutorSettings(
+            grace=kill_grace, warm_pool_size=kernel_pool_size, dask_address=dask_address)
         self._engine: Engine | None = None
         self._writer: StateWriter | None = None
         self._threads: dict[int, threading.Thread] = {}
@@ -436,11 +441,10 @@ class BatchService:
         """The engine, created on first use (commands that only read never need it)."""
         with self._lock:
             if self._engine is None:
+                executor = executors.create(self.executor, self._executor_settings)
                 self._writer = StateWriter(self.store.runs)
                 self._engine = Engine(
-                    LocalExecutor(grace=self._kill_grace, warm_pool_size=self._kernel_pool_size),
-                    self,
-                    self.data_dir / "runs", self._fetch,
+                    executor, self, self.data_dir / "runs", self._fetch,
                     pools=self._pools, python=self._python, reference_met=self._reference_met,
                     warehouse=self.warehouse_path)
             return self._engine
@@ -492,6 +496,7 @@ class BatchService:
                     trigger: str, params: dict[str, Any] | None,
                     cycle: str | None = None) -> RunPlan:
         """A new queued run stored with every task pending, and the plan to drive it."""
+        _ = self.engine  # an executor that cannot start fails the request, not a stored run
         logical_date = self._logical_date(day)
         params = dict(params or {})
         for name in params:

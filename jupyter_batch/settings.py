@@ -14,6 +14,8 @@ from traitlets import Dict, Float, Integer, TraitError, Unicode, validate
 from traitlets.config import Configurable
 
 from .engine import Pool
+from .errors import InvalidInput
+from .executors import registry as executors
 from .service import SCHEDULER_LEASE, BatchService
 
 _POOL_KEYS = {"slots", "timeout", "memory_mb", "cpu_seconds"}
@@ -50,6 +52,17 @@ class BatchSettings(Configurable):
         help="Seconds the scheduler lease lasts unrenewed: of the schedulers sharing a "
              "store, one leads; when it dies another takes over within about this long.")
 
+    executor = Unicode(
+        "local", config=True,
+        help='Where task processes run: "local" (this machine) or "dask" (the workers of '
+             "the Dask cluster at dask_address; needs pip install 'jupyter-batch[dask]').")
+    dask_address = Unicode(
+        "local-cluster", config=True,
+        help='The Dask scheduler\'s address (tcp://host:8786), or "local-cluster" to start a '
+             "LocalCluster of worker processes with the server. A pool P maps to the worker "
+             'resource P: its tasks run only on workers started with --resources "P=N" when '
+             "any worker declares it, else on any worker.")
+
     @classmethod
     def section_names(cls) -> list[str]:
         """Read ``c.BatchApp.*`` too: the name users configure the extension by."""
@@ -65,6 +78,14 @@ class BatchSettings(Configurable):
         files = Application()
         files.load_config_file("jupyter_server_config", path=jupyter_config_path())
         return cls(config=files.config)
+
+    @validate("executor")
+    def _check_executor(self, proposal: dict[str, Any]) -> str:
+        try:
+            executors.check(proposal["value"])
+        except InvalidInput as exc:
+            raise TraitError(str(exc)) from None
+        return str(proposal["value"])
 
     @validate("kernel_pool_size")
     def _check_pool_size(self, proposal: dict[str, Any]) -> int:
@@ -103,4 +124,4 @@ class BatchSettings(Configurable):
             data_dir=self.data_dir or None, db_url=self.db_url or None,
             pools=self._pool_objects(), python=self.python or None,
             warehouse=self.warehouse or None, kernel_pool_size=self.kernel_pool_size,
-            kill_grace=self.kill_grace)
+            kill_grace=self.kill_grace, executor=self.executor, dask_address=self.dask_address)

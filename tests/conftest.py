@@ -83,3 +83,13 @@ def cli(data_dir: Path, workdir: Path) -> Callable[..., Result]:
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def dask_cluster() -> Iterator[str]:
+    """The scheduler address of a ``distributed.LocalCluster`` of two worker processes,
+    shared by every test that runs tasks on Dask (starting one takes seconds)."""
+    from jupyter_batch.executors.dask import local_cluster
+
+    with local_cluster(threads_per_worker=8, dashboard_address=None) as cluster:
+        yield cluster.scheduler_address

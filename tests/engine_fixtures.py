@@ -24,6 +24,7 @@ from jupyter_batch.model.changes import Change, LogChange, RunChange, TaskChange
 from jupyter_batch.model.records import Run, TaskAttempt
 from jupyter_batch.model.states import RunState, TaskState, can_move
 from jupyter_batch.service import BatchService, LogChunk, RerunPlan
+from tests.helpers import AUTHOR
 
 #: the logical date runs are made for unless a test says otherwise
 DAY = "2026-11-20"
@@ -152,13 +153,17 @@ class Runs:
     """
 
     def __init__(self, data_dir: Path, scratch: Path, pools: dict[str, Pool] | None = None,
-                 python: str | None = None, db_url: str | None = None) -> None:
+                 python: str | None = None, db_url: str | None = None,
+                 dask_address: str | None = None) -> None:
         self.data_dir = data_dir
         self.db_url = db_url
         self.scratch = scratch
         scratch.mkdir(parents=True, exist_ok=True)
+        #: the Dask scheduler the tasks run on (None: they run locally)
+        self.dask_address = dask_address
+        on_dask = {"executor": "dask", "dask_address": dask_address} if dask_address else {}
         self.service = BatchService(data_dir=data_dir, db_url=db_url, pools=pools,
-                                    python=python)
+                                    python=python, **on_dask)
         #: every state change (a log's growth is not one: see ``logs_grew``)
         self.changes: list[Change] = []
         self.logs_grew: list[LogChange] = []
@@ -172,7 +177,8 @@ class Runs:
     def reopen(self, pools: dict[str, Pool] | None = None) -> Runs:
         """Another service on the same folder: a restarted server, or other pools. It is
         closed with this one."""
-        other = Runs(self.data_dir, self.scratch, pools=pools, db_url=self.db_url)
+        other = Runs(self.data_dir, self.scratch, pools=pools, db_url=self.db_url,
+                     dask_address=self.dask_address)
         self._others.append(other)
         return other
 
@@ -318,3 +324,40 @@ def runs(tmp_path: Path, store_url: str | None,
     finally:
         client.close()
 
+
+
+def _executor(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The service settings for the executor a fixture is parametrised with."""
+    if request.param == "local":
+        return {}
+    return {"executor": "dask", "dask_address": request.getfixturevalue("dask_cluster")}
+
+
+@pytest.fixture(name="service", params=["local", "dask"])
+def service_on_each_executor(request: pytest.FixtureRequest, data_dir: Path,
+                             monkeypatch: pytest.MonkeyPatch) -> Iterator[BatchService]:
+    """conftest's ``service``, once with the tasks run locally and once on the workers of
+    the test session's Dask cluster (``service = engine_fixtures.service_on_each_executor``
+    in a module)."""
+    monkeypatch.delenv("JUPYTER_BATCH_DIR", raising=False)
+    monkeypatch.setenv("JUPYTER_BATCH_AUTHOR", AUTHOR)
+    svc = BatchService(data_dir=data_dir, **_executor(request))
+    try:
+        yield svc
+    finally:
+        svc.close()
+
+
+@pytest.fixture(name="runs", params=["local", "dask"])
+def runs_on_each_executor(request: pytest.FixtureRequest, tmp_path: Path,
+                          monkeypatch: pytest.MonkeyPatch) -> Iterator[Runs]:
+    """``runs`` once with the tasks run locally and once on the workers of the test
+    session's Dask cluster (``dask_cluster``): the same test holds for both. A module
+    takes it as its ``runs`` (``runs = engine_fixtures.runs_on_each_executor``)."""
+    monkeypatch.delenv("JUPYTER_BATCH_DIR", raising=False)
+    client = Runs(tmp_path / "batch", tmp_path / "scratch",
+                  dask_address=_executor(request).get("dask_address"))
+    try:
+        yield client
+    finally:
+        client.close()

@@ -30,3 +30,14 @@ def test_the_failover_benchmark_runs_in_quick_mode() -> None:
     assert lines[0] == "failover: 2 schedulers, lease 1 s, SQLite"
     assert lines[1].startswith("takeover after SIGKILL ") and "x lease" in lines[1]
     assert lines[3].endswith(", each exactly once")
+
+
+def test_the_engine_benchmark_runs_on_small_graphs_with_its_dask_columns() -> None:
+    proc = subprocess.run([sys.executable, str(BENCH / "engine.py"), "--scale", "0.05",
+                           "--repeat", "1"], capture_output=True, text=True, timeout=300)
+
+    assert proc.returncode == 0, proc.stderr
+    head, *rows = proc.stdout.splitlines()
+    assert head.split() == ["DAG", "tasks", "raw", "s", "engine", "s", "ratio", "ms/task",
+                            "dask", "s", "ratio", "ms/task"]
+    assert [row.split()[0] for row in rows] == ["fan-out", "chain", "layered"]

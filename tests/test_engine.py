@@ -4,7 +4,8 @@ observed by the tasks themselves, and values passed from task to task.
 
 Every run goes through the real service: real subprocesses, a real SQLite store in
 tmp_path; ``Runs.finish`` checks each reported transition against ``can_move`` and the
-stored states against the last reported ones.
+stored states against the last reported ones. Every test runs twice: with the tasks run
+locally, and on the workers of a Dask cluster.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from tests.engine_fixtures import (
     wait_for,
 )
 
-runs = engine_fixtures.runs
+runs = engine_fixtures.runs_on_each_executor
 
 S = TaskState
 

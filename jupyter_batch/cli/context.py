@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..service import BatchService
 
 
-def open_service() -> BatchService:
+def open_service(**given: Any) -> BatchService:
     """A service with the settings of the Jupyter config files (``c.BatchApp.*``), where
     ``$JUPYTER_BATCH_DIR`` and ``$JUPYTER_BATCH_DB_URL`` win — so the CLI and JupyterLab
-    see the same store. Imported when a command runs: ``--help`` stays fast."""
+    see the same store — and the settings ``given`` on the command line win over both
+    (None: not given). Imported when a command runs: ``--help`` stays fast."""
     from ..settings import BatchSettings
 
-    return BatchSettings.from_jupyter_config().make_service()
+    settings = BatchSettings.from_jupyter_config()
+    for name, value in given.items():
+        if value is not None:
+            setattr(settings, name, value)  # checked by the setting's own validation
+    return settings.make_service()

@@ -98,13 +98,13 @@ def _finish(service: Any, run_id: int, args: argparse.Namespace) -> int:
 
 
 def run_file(args: argparse.Namespace) -> int:
-    service = open_service()
+    service = open_service(executor=args.executor, dask_address=args.dask_address)
     run_id = service.prerun(read_document(args.file), args.date, parse_params(args.param))
     return _finish(service, run_id, args)
 
 
 def run_workflow(args: argparse.Namespace) -> int:
-    service = open_service()
+    service = open_service(executor=args.executor, dask_address=args.dask_address)
     run_id = service.trigger(args.name, args.date, parse_params(args.param))
     return _finish(service, run_id, args)
 
@@ -159,13 +159,13 @@ def output(args: argparse.Namespace) -> int:
 
 
 def rerun(args: argparse.Namespace) -> int:
-    service = open_service()
+    service = open_service(executor=args.executor, dask_address=args.dask_address)
     plan = service.rerun(args.run_id, args.task, args.downstream, args.preview, args.latest)
     return _after_plan(service, plan, args)
 
 
 def recover(args: argparse.Namespace) -> int:
-    service = open_service()
+    service = open_service(executor=args.executor, dask_address=args.dask_address)
     plan = service.recover(args.run_id, args.preview, args.latest)
     return _after_plan(service, plan, args)
 
@@ -190,7 +190,19 @@ def stop(args: argparse.Namespace) -> int:
     return 0
 
 
+def _executor_options(p: argparse.ArgumentParser) -> None:
+    """Where the tasks of a run this command drives run."""
+    p.add_argument("--executor", choices=("local", "dask"),
+                   help="run the tasks on this machine or on a Dask cluster (default: "
+                        "c.BatchApp.executor, else local)")
+    p.add_argument("--dask-address", metavar="ADDRESS",
+                   help="with the dask executor: the scheduler (tcp://host:8786), or "
+                        "local-cluster to start one on this machine (default: "
+                        "c.BatchApp.dask_address, else local-cluster)")
+
+
 def _date_and_params(p: argparse.ArgumentParser) -> None:
+    _executor_options(p)
     p.add_argument("--date", help="logical date YYYY-MM-DD (default: today)")
     p.add_argument("--param", action="append", metavar="NAME=VALUE",
                    help="a run parameter (repeatable); overrides the workflow's")
@@ -199,6 +211,7 @@ def _date_and_params(p: argparse.ArgumentParser) -> None:
 
 def _again_options(p: argparse.ArgumentParser) -> None:
     """What rerun and recover both take."""
+    _executor_options(p)
     p.add_argument("--preview", action="store_true", help="only show which tasks would run")
     p.add_argument("--latest", action="store_true",
                    help="use the latest version of the resources (e.g. a fixed script)")

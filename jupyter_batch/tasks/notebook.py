@@ -50,8 +50,10 @@ class NotebookTask(TaskType):
         parameters.update({parameter_name(k): v for k, v in ctx.params.items()})
         job = {"input": str(ctx.resource_path), "output": str(ctx.output_path),
                "parameters": parameters, "kernel": kernel}
-        spec = self.process(ctx, [ctx.python, "-m", RUNNER, json.dumps(job)])
-        return replace(spec, warm_module=self.warm_module(ctx.task), job=job)
+        # ensure_ascii=False: paths stay verbatim, so an executor can find them in argv
+        spec = self.process(ctx, [ctx.python, "-m", RUNNER, json.dumps(job, ensure_ascii=False)])
+        return replace(spec, warm_module=self.warm_module(ctx.task), job=job,
+                       returns=(ctx.output_path,))
 
     def warm_module(self, task: Task) -> str | None:
         return RUNNER if (task.options.get("kernel") or "python3") in WARM_KERNELS else None

@@ -1,5 +1,7 @@
 """The local executor: a task is a process group, and what ends the task ends the whole
-tree; limits from the task or its pool are enforced by the OS.
+tree; limits from the task or its pool are enforced by the OS. Every test runs twice:
+locally, and on a Dask worker, which runs the task with this same code (so a timeout or
+a stop there ends the tree on the worker).
 
 Processes are real; "gone" is observed with ``kill(pid, 0)`` / ``/proc`` (a zombie left for
 an init to reap counts as gone), polled for a bounded time.
@@ -25,7 +27,7 @@ from tests.engine_fixtures import (
     shell,
 )
 
-runs = engine_fixtures.runs
+runs = engine_fixtures.runs_on_each_executor
 
 S = TaskState
 

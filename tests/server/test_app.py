@@ -125,6 +125,7 @@ async def test_a_pool_that_is_not_configured_is_refused(api: BatchAPI) -> None:
     ("pools", {"p": 4}, "dict"),
     ("pools", "four", "dict"),
     ("kernel_pool_size", -1, "must not be negative"),
+    ("executor", "spark", "unknown executor 'spark' (executors: local, dask)"),
 ])
 def test_a_bad_setting_is_refused(setting: str, value: Any, says: str) -> None:
     app = BatchApp()
@@ -139,6 +140,31 @@ def test_good_pools_are_kept() -> None:
     app = BatchApp(config=Config({"BatchApp": {"pools": {"p": {"slots": 2, "timeout": 9}}}}))
     assert app.pools == {"p": {"slots": 2, "timeout": 9}}
     assert set(app._pool_objects()) == {"default", "p"}
+
+
+# --- executor, dask_address -----------------------------------------------------------------
+
+class TestTheDaskExecutor:
+    @pytest.fixture
+    def batch_settings(self, batch_settings: dict[str, Any], dask_cluster: str
+                       ) -> dict[str, Any]:
+        return {**batch_settings, "executor": "dask", "dask_address": dask_cluster}
+
+    async def test_runs_tasks_on_the_cluster_and_serves_their_logs(
+            self, api: BatchAPI, batch_app: BatchApp) -> None:
+        await api.create_workflow(workflow_doc("wf", tasks=[
+            shell("a", 'echo "hello from $BATCH_TASK"')]))
+        run = await api.wait_run(await api.prerun("wf", DAY))
+
+        assert batch_app.service.engine.executor.name == "dask"
+        assert states(run) == {"a": "success"}
+        log = await api.ok("GET", f"/runs/{run['id']}/tasks/a/log")
+        assert "hello from a" in log["text"].splitlines()
+
+
+def test_the_executor_is_local_by_default() -> None:
+    app = BatchApp()
+    assert (app.executor, app.dask_address) == ("local", "local-cluster")
 
 
 # --- installation ---------------------------------------------------------------------------

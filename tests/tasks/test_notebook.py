@@ -6,9 +6,10 @@ state; a failing cell fails the task with a readable log and keeps the notebook 
 error; every attempt keeps its own executed notebook; a timeout or a stop ends the kernel
 and whatever it started; ``jupyter batch output`` serves the executed notebook.
 
-Two services are shared by the whole module (a kernel pool warms up once): ``pooled``
-(the default, kernels forked from a warm fork server) and ``cold`` (``kernel_pool_size=0``:
-papermill starts a kernel from scratch, ~2.5 s a notebook, so few tests use it).
+Three services are shared by the whole module (a kernel pool warms up once): ``pooled``
+(the default, kernels forked from a warm fork server), ``cold`` (``kernel_pool_size=0``:
+papermill starts a kernel from scratch, ~2.5 s a notebook, so few tests use it) and
+``on_dask`` (papermill on the workers of the test session's Dask cluster, also cold).
 """
 
 from __future__ import annotations
@@ -152,9 +153,23 @@ def cold(_environment: None, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         service.close()
 
 
-@pytest.fixture(params=["pooled", "cold"])
+@pytest.fixture(scope="module")
+def on_dask(_environment: None, tmp_path_factory: pytest.TempPathFactory, dask_cluster: str
+            ) -> Iterator[Notebooks]:
+    """Notebooks run on the workers of the session's Dask cluster, by papermill there
+    (cold: no kernel is kept ahead of need on a worker)."""
+    folder = tmp_path_factory.mktemp("on-dask")
+    service = BatchService(data_dir=folder / "batch", executor="dask",
+                           dask_address=dask_cluster)
+    try:
+        yield Notebooks(service, tmp_path_factory.mktemp("on-dask-scratch"))
+    finally:
+        service.close()
+
+
+@pytest.fixture(params=["pooled", "cold", "on_dask"])
 def notebooks(request: pytest.FixtureRequest) -> Notebooks:
-    """Each service in turn (for the few behaviours both ways in must share)."""
+    """Each service in turn (for the few behaviours every way in must share)."""
     return request.getfixturevalue(request.param)
 
 
@@ -235,6 +250,28 @@ def test_the_kernel_works_in_the_tasks_folder_with_its_environment(pooled: Noteb
     assert facts == {"cwd": str(pooled.workdir(run.id, "where", 1)),
                      "config": "<colour>blue</colour>\n", "task": "where", "ds": DAY}
     assert run.task("where").outputs == {"answer": "42"}
+
+
+def test_on_dask_the_kernel_works_in_a_folder_of_the_workers_own(on_dask: Notebooks) -> None:
+    on_dask.service.add_resource("settings.xml", b"<colour>blue</colour>\n")
+    on_dask.add("where.ipynb",
+                'import json, os, pathlib\n'
+                'print("FACTS=" + json.dumps({\n'
+                '    "cwd": os.getcwd(),\n'
+                '    "config": pathlib.Path("settings.xml").read_text(),\n'
+                '    "task": os.environ.get("BATCH_TASK"),\n'
+                '}))',
+                'from jupyter_batch.task import set_output\nset_output("answer", 42)')
+    doc = flow("nb_where", [notebook_task("where", "where.ipynb", files=["settings.xml"])])
+
+    run = on_dask.run(doc)
+
+    assert run.state == RunState.SUCCESS, explain(run)
+    facts = printed_json(on_dask.executed(run.id, "where"), "FACTS=")
+    assert facts["config"] == "<colour>blue</colour>\n" and facts["task"] == "where"
+    assert not Path(facts["cwd"]).is_relative_to(on_dask.service.data_dir), (
+        "the notebook ran in the worker's folder, not the engine's")
+    assert run.task("where").outputs == {"answer": "42"}, "the outputs file came back"
 
 
 def test_a_module_shipped_beside_the_notebook_can_be_imported(pooled: Notebooks) -> None:
@@ -424,15 +461,16 @@ def test_a_timeout_ends_the_kernel_and_its_children(notebooks: Notebooks) -> Non
     assert_all_gone(read_pids(pid_file))
 
 
-def test_stop_ends_the_kernel_and_its_children(pooled: Notebooks) -> None:
-    pid_file = sleeper(pooled, "stop")
-    run_id = pooled.start(flow("nb_stop", [notebook_task("slow", "sleeper.ipynb",
-                                                         params={"pids": str(pid_file)})]))
+@pytest.mark.parametrize("notebooks", ["pooled", "on_dask"], indirect=True)
+def test_stop_ends_the_kernel_and_its_children(notebooks: Notebooks) -> None:
+    pid_file = sleeper(notebooks, "stop")
+    run_id = notebooks.start(flow("nb_stop", [notebook_task("slow", "sleeper.ipynb",
+                                                            params={"pids": str(pid_file)})]))
     pids = read_pids(pid_file)
     assert not process_gone(pids["kernel"])
 
-    pooled.service.stop_run(run_id)
-    run = pooled.finish(run_id)
+    notebooks.service.stop_run(run_id)
+    run = notebooks.finish(run_id)
 
     assert run.state == RunState.CANCELLED
     assert run.task("slow").state == S.CANCELLED

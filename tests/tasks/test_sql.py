@@ -1,6 +1,7 @@
 """sql tasks as a user meets them: statements on the warehouse in one transaction,
 parameters bound (never pasted in), Hive SQL translated — or refused naming what cannot
-be — and a log that shows each statement with its row count."""
+be — and a log that shows each statement with its row count. Every test runs twice:
+with the task run locally, and on a Dask worker."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ from pathlib import Path
 
 from jupyter_batch.model.states import RunState, TaskState
 from jupyter_batch.service import BatchService
+from tests import engine_fixtures
 from tests.warehouse.support import log, rows, run_tasks, sql
+
+service = engine_fixtures.service_on_each_executor
 
 INJECTION = "x'; DROP TABLE t; --"
 

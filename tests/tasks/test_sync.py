@@ -1,7 +1,8 @@
 """sync tasks as a user meets them: a SQLite database, CSV, Parquet and JSON-lines files
 (also behind an fsspec URL) copied into the warehouse in each mode; types carried over;
 and a sync that fails — a type mismatch, a source error midway, a constraint — leaving
-the target table exactly as it was."""
+the target table exactly as it was. Every test runs twice: with the task run locally,
+and on a Dask worker."""
 
 from __future__ import annotations
 
@@ -17,7 +18,10 @@ import pytest
 from jupyter_batch.model.states import RunState
 from jupyter_batch.service import BatchService
 from jupyter_batch.warehouse import Warehouse
+from tests import engine_fixtures
 from tests.warehouse.support import column_types, log, rows, run_tasks, sql, sync
+
+service = engine_fixtures.service_on_each_executor
 
 ORDERS = [(1, "12.50", "ann", "2026-11-18 09:00:00"),
           (2, "7.25", "bob", "2026-11-19 10:30:00"),

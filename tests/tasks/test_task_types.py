@@ -1,7 +1,8 @@
 """Task types as a user meets them: shell, python and app tasks; parameters and built-in
 variables as environment and argv (never spliced into a shell string); resources
 materialised into the working directory, archives unpacked and unsafe ones refused; jars
-run with ``java -jar``."""
+run with ``java -jar``. Every test runs twice: locally, and on a Dask worker (the working
+directory shipped there as bytes)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from jupyter_batch.model.states import RunState, TaskState
 from tests import engine_fixtures
 from tests.engine_fixtures import Runs, app, flow, python, shell
 
-runs = engine_fixtures.runs
+runs = engine_fixtures.runs_on_each_executor
 
 S = TaskState
 

@@ -445,20 +445,25 @@ def assert_all_gone(pids: dict[str, int]) -> None:
                 os.kill(pid, signal.SIGKILL)
 
 
-@pytest.mark.parametrize("notebooks", [
-    "pooled",
-    "cold",
-], indirect=True)
-def test_a_timeout_ends_the_kernel_and_its_children(notebooks: Notebooks) -> None:
+#: a timeout the notebook's kernel starts well within: a warm one at once, a cold one in
+#: ~2.5 s here, more on a loaded machine (the kernel must be up to write its pids)
+@pytest.mark.parametrize(("notebooks", "timeout"), [
+    ("pooled", 2),
+    ("cold", 12),
+], indirect=["notebooks"])
+def test_a_timeout_ends_the_kernel_and_its_children(notebooks: Notebooks, timeout: int
+                                                    ) -> None:
     pid_file = sleeper(notebooks, "timeout")
-    doc = flow("nb_timeout", [notebook_task("slow", "sleeper.ipynb", timeout=2,
+    doc = flow("nb_timeout", [notebook_task("slow", "sleeper.ipynb", timeout=timeout,
                                             params={"pids": str(pid_file)})])
 
-    run = notebooks.run(doc)
+    run_id = notebooks.start(doc)
+    pids = read_pids(pid_file)
+    run = notebooks.finish(run_id)
 
     assert run.task("slow").state == S.FAILED
     assert "timed out" in (run.task("slow").message or "")
-    assert_all_gone(read_pids(pid_file))
+    assert_all_gone(pids)
 
 
 @pytest.mark.parametrize("notebooks", ["pooled", "on_dask"], indirect=True)

@@ -151,8 +151,11 @@ class Scheduler:
                     wait = min(wait, max(0.0, (next_pass - self._now()).total_seconds()))
                 pass_at = time.monotonic() + wait
             wait = max(0.0, pass_at - time.monotonic())
-            if self._leadership is not None:  # the lease is renewed (or sought) meanwhile
-                wait = min(wait, self._leadership.renew_every)
+            if self._leadership is not None:
+                # a leader renews the lease meanwhile; a standby seeks it at that pace (its
+                # pass_at is stale, and waiting on it would ask the database in a tight loop)
+                renew = self._leadership.renew_every
+                wait = min(wait, renew) if self.leading else renew
             self._woken.wait(wait)
         if self._leadership is not None and self.leading:
             self._leadership.release()

@@ -248,6 +248,36 @@ def test_two_servers_start_each_cycle_once(service: BatchService, servers: Serve
     assert consecutive(found), "a cycle was skipped or started twice"
 
 
+class HeldElsewhere:
+    """A lease another scheduler holds for good: every try fails, and is counted."""
+
+    renew_every = 0.1
+
+    def __init__(self) -> None:
+        self.tries = 0
+
+    def hold(self) -> bool:
+        self.tries += 1
+        return False
+
+    def release(self) -> None:
+        raise AssertionError("a scheduler that never led has no lease to give up")
+
+
+def test_a_standby_scheduler_seeks_the_lease_once_per_renewal(service: BatchService) -> None:
+    lease = HeldElsewhere()
+    scheduler = Scheduler(service, leadership=lease)
+
+    scheduler.start()
+    time.sleep(1.0)
+    scheduler.stop()
+
+    # about ten tries in a second; a standby waiting on its stale pass time spun
+    # thousands of times
+    assert 5 <= lease.tries <= 20, f"{lease.tries} tries of the lease in one second"
+    assert not scheduler.leading
+
+
 # --- caps, one pass at a time (injected clock) -----------------------------------------------
 
 def gated(service: BatchService, tmp_path: Path, name: str, **schedule: Any) -> Path:

@@ -430,6 +430,15 @@ class LibraryCopyHandler(BatchHandler):
         self.reply(resource_json(new_name, [added.version]), 201)
 
 
+# --- scheduler ------------------------------------------------------------------------
+
+class SchedulerHandler(BatchHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.reply(await self.call(self.service.scheduler_status))
+
+
 # --- warehouse ------------------------------------------------------------------------
 
 class WarehouseTablesHandler(BatchHandler):

@@ -43,6 +43,7 @@ ROUTES: list[tuple[str, str, type[h.BatchHandler]]] = [
     ("/library/{name}", f"/library/{_PROGRAM}", h.LibraryProgramHandler),
     ("/library/{name}/use", f"/library/{_PROGRAM}/use", h.LibraryUseHandler),
     ("/library/{name}/copy", f"/library/{_PROGRAM}/copy", h.LibraryCopyHandler),
+    ("/scheduler", "/scheduler", h.SchedulerHandler),
     ("/warehouse/tables", "/warehouse/tables", h.WarehouseTablesHandler),
     ("/warehouse/tables/{table}", "/warehouse/tables/(?P<table>[A-Za-z0-9_.]+)",
      h.WarehouseTableHandler),

@@ -20,6 +20,7 @@ import type {
   IRun,
   IRunsPage,
   IRunsQuery,
+  ISchedulerStatus,
   IUseProgram,
   IWorkflowFile,
   IWorkflowInfo
@@ -304,6 +305,13 @@ export class BatchApi {
   /** Add a version (text content); identical content creates none. */
   addResource(name: string, content: string, message = ''): Promise<IAddedVersion> {
     return this._json('POST', `resources/${seg(name)}`, { body: { content, message } });
+  }
+
+  // --- scheduler ---------------------------------------------------------------------
+
+  /** Which scheduler leads the store, and whether it is this server's. */
+  schedulerStatus(): Promise<ISchedulerStatus> {
+    return this._json('GET', 'scheduler');
   }
 
   // --- the library of built-in programs ------------------------------------------------

@@ -260,6 +260,7 @@ export class BatchPanel extends ReactWidget {
             revealed={this.workflows.revealed}
             onShowing={this._onShowing}
             busy={this._busy}
+            scheduler={this.workflows.scheduler}
             actions={this._workflowActions}
             error={this.workflows.error}
             onRefresh={() => void this.workflows.refresh()}

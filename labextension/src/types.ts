@@ -235,6 +235,18 @@ export interface IUseProgram {
   publish?: boolean;
 }
 
+/** Which scheduler leads the store (GET /scheduler); the others stand by. */
+export interface ISchedulerStatus {
+  /** the lease holder, host:pid:tag; null when none leads */
+  leader: string | null;
+  /** seconds since it took the lease */
+  leading_for: number | null;
+  /** this server runs a scheduler */
+  running_here: boolean;
+  /** this server's scheduler leads */
+  leads_here: boolean;
+}
+
 /** The error body of every 4xx/5xx answer. */
 export interface IErrorBody {
   message: string;

@@ -30,10 +30,11 @@ def free_port() -> int:
 class JupyterLab:
     """``jupyter lab`` on a free port with a random token; everything it writes (config,
     runtime, settings, workspaces, the batch state folder) lives under ``base``, and the
-    file browser shows ``base / "work"``."""
+    file browser shows ``base / "work"``. ``args``: more settings for its command line."""
 
     base: Path
     log_path: Path
+    args: tuple[str, ...] = ()
     port: int = field(default_factory=free_port)
     token: str = field(default_factory=lambda: secrets.token_hex(16))
     process: subprocess.Popen[bytes] | None = None
@@ -41,6 +42,11 @@ class JupyterLab:
     @property
     def root(self) -> Path:
         return self.base / "work"
+
+    @property
+    def batch_dir(self) -> Path:
+        """The batch state folder (``$JUPYTER_BATCH_DIR``): its store, blobs and logs."""
+        return self.base / "batch"
 
     @property
     def url(self) -> str:
@@ -60,7 +66,7 @@ class JupyterLab:
                "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]),
                "JUPYTER_DATA_DIR": str(dirs["data"]),
                "IPYTHONDIR": str(dirs["ipython"]),
-               "JUPYTER_BATCH_DIR": str(dirs["batch"]),
+               "JUPYTER_BATCH_DIR": str(self.batch_dir),
                "JUPYTER_BATCH_AUTHOR": "browser-test"}
         env.pop("JUPYTER_PATH", None)
         command = [
@@ -73,7 +79,7 @@ class JupyterLab:
             "--LabApp.extension_manager=readonly",
             f"--LabApp.user_settings_dir={dirs['settings']}",
             f"--LabApp.workspaces_dir={dirs['workspaces']}",
-            "--BatchApp.kernel_pool_size=0", "--BatchApp.kill_grace=1.0",
+            "--BatchApp.kernel_pool_size=0", "--BatchApp.kill_grace=1.0", *self.args,
         ]
         # no "get notified about Jupyter news?" toast over the page
         notification = dirs["settings"] / "@jupyterlab" / "apputils-extension"
@@ -138,6 +144,13 @@ class Batch:
 
     def save_workflow(self, document: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", "/workflows", document)
+
+    def publish(self, name: str) -> dict[str, Any]:
+        return self._call("POST", f"/workflows/{name}/publish", {"message": ""})
+
+    def scheduler(self) -> dict[str, Any]:
+        """Which scheduler leads the store: ``{"leader", "leading_for", ...}``."""
+        return self._call("GET", "/scheduler")
 
     def add_resource(self, name: str, content: str, message: str = "") -> dict[str, Any]:
         return self._call("POST", f"/resources/{name}", {"content": content,

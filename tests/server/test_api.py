@@ -8,15 +8,20 @@ server's own state-change events, not by sleeping.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import itertools
+import os
+import socket
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import nbformat
 import pytest
 
+from jupyter_batch.service import BatchService
 from tests.helpers import shell, workflow_doc
 from tests.server.api import BatchAPI, states, task_of
 
@@ -559,6 +564,32 @@ async def test_raw_contents_are_served_with_their_own_content_type(api: BatchAPI
 
 # --- warehouse ------------------------------------------------------------------------------
 
+
+
+# --- scheduler -------------------------------------------------------------------------------
+
+async def test_the_scheduler_status_names_this_servers_scheduler_as_the_leader(
+        api: BatchAPI, batch_dir: Path) -> None:
+    status = await api.ok("GET", "/scheduler")
+    for _ in range(500):  # the scheduler thread takes the lease as it starts
+        if status["leader"] is not None:
+            break
+        await asyncio.sleep(0.01)
+        status = await api.ok("GET", "/scheduler")
+    assert status["running_here"] and status["leads_here"]
+    assert status["leader"].startswith(f"{socket.gethostname()}:{os.getpid()}:")
+    assert status["leading_for"] >= 0
+
+    # a second scheduler on the same store stands by, and says who leads
+    other = BatchService(data_dir=batch_dir)
+    try:
+        other.start_scheduler()
+        seen = other.scheduler_status()
+        assert (seen.leader, seen.running_here, seen.leads_here) == (
+            status["leader"], True, False)
+    finally:
+        other.close()
+    assert (await api.ok("GET", "/scheduler"))["leads_here"]
 
 
 async def test_a_fresh_warehouse_has_no_tables(api: BatchAPI) -> None:

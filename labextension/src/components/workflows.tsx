@@ -1,7 +1,8 @@
 import React, { useCallback } from 'react';
 
 import type { BatchApiError } from '../api';
-import { formatTime, scheduleInWords } from '../format';
+import { formatDuration, formatTime, scheduleInWords } from '../format';
+import type { ISchedulerLead } from '../models/workflows';
 import type { IRun, IWorkflowInfo } from '../types';
 import { ActionButton, ErrorBanner, StateBadge, VirtualList } from './common';
 
@@ -28,6 +29,8 @@ export interface IWorkflowsViewProps {
   onShowing: (names: string[]) => void;
   /** names with an action in flight */
   busy: ReadonlySet<string>;
+  /** which scheduler leads the store (null: not known) */
+  scheduler: ISchedulerLead | null;
   actions: IWorkflowActions;
   error: BatchApiError | null;
   onRefresh: () => void;
@@ -72,6 +75,52 @@ function LastRun(props: { run: IRun | null | undefined; onOpen: (id: number) => 
       </button>{' '}
       <StateBadge state={run.state} /> <span className="jp-batch-muted">{run.logical_date}</span>
     </span>
+  );
+}
+
+/** A lease holder (host:pid:tag) as the process it is: host:pid. */
+function processOf(holder: string): string {
+  const cut = holder.lastIndexOf(':');
+  return cut > 0 ? holder.slice(0, cut) : holder;
+}
+
+/**
+ * Which scheduler starts the scheduled runs: a quiet line while one leads, a warning
+ * when none does.
+ */
+function SchedulerLine(props: { lead: ISchedulerLead | null }): JSX.Element | null {
+  if (!props.lead) {
+    return null;
+  }
+  const { status, since } = props.lead;
+  if (status.leader === null) {
+    return (
+      <div
+        className="jp-batch-scheduler jp-mod-warn"
+        role="alert"
+        title={
+          status.running_here
+            ? "This server's scheduler takes the lead at its next try."
+            : 'Start one: jupyter batch scheduler, or a JupyterLab server on this store.'
+        }
+      >
+        No scheduler leads this store: published schedules are not firing
+      </div>
+    );
+  }
+  const standsBy = status.running_here && !status.leads_here;
+  return (
+    <div
+      className="jp-batch-scheduler"
+      title={`${status.leader} holds the scheduler lease since ${formatTime(since)}${
+        standsBy ? "; this server's scheduler stands by" : ''
+      }`}
+    >
+      Scheduler:{' '}
+      {status.leads_here
+        ? `this server leads (for ${formatDuration(since, null)})`
+        : `led by ${processOf(status.leader)}`}
+    </div>
   );
 }
 
@@ -208,6 +257,7 @@ export function WorkflowsView(props: IWorkflowsViewProps): JSX.Element {
           />
         )}
       />
+      <SchedulerLine lead={props.scheduler} />
     </div>
   );
 }

@@ -1,10 +1,17 @@
 import type { BatchApi } from '../api';
 import type { BatchEvents, StateChange } from '../events';
-import type { IRun, IWorkflowInfo } from '../types';
+import type { IRun, ISchedulerStatus, IWorkflowInfo } from '../types';
 import { ViewModel } from './base';
 
+/** Which scheduler leads the store, as read at the last refresh. */
+export interface ISchedulerLead {
+  status: ISchedulerStatus;
+  /** when the leader took the lease, by this browser's clock; null when none leads */
+  since: string | null;
+}
+
 /**
- * The workflows list, and each shown workflow's newest run.
+ * The workflows list, each shown workflow's newest run, and which scheduler leads.
  *
  * GET /workflows has no "last run" yet, so the newest run of each workflow on screen is
  * asked for (GET /runs?workflow=X&limit=1) when its row first shows, and again when a
@@ -40,6 +47,11 @@ export class WorkflowsModel extends ViewModel {
     return this._search;
   }
 
+  /** Which scheduler leads the store; null until read, or when it cannot be. */
+  get scheduler(): ISchedulerLead | null {
+    return this._scheduler;
+  }
+
   /** The workflow the panel points at (e.g. just created): its row is marked. */
   get revealed(): string | null {
     return this._revealed;
@@ -67,8 +79,13 @@ export class WorkflowsModel extends ViewModel {
     this.emit();
   }
 
+  /** Load the list, and which scheduler leads (read with it, never polled). */
   async refresh(): Promise<void> {
-    const workflows = await this.load(() => this._api.listWorkflows());
+    const [workflows, scheduler] = await Promise.all([
+      this.load(() => this._api.listWorkflows()),
+      this._readScheduler()
+    ]);
+    this._scheduler = scheduler;
     if (workflows) {
       this._all = workflows;
       // the server tells each workflow's newest run; events keep them current from here
@@ -79,8 +96,8 @@ export class WorkflowsModel extends ViewModel {
       }
       this._loaded = true;
       this._filter();
-      this.emit();
     }
+    this.emit();
   }
 
   /** The rows now on screen: fetch the last runs not known yet. */
@@ -93,6 +110,20 @@ export class WorkflowsModel extends ViewModel {
   /** After an action started runs of this workflow. */
   ranNow(name: string): void {
     void this._fetchLastRuns([name]);
+  }
+
+  private async _readScheduler(): Promise<ISchedulerLead | null> {
+    try {
+      const status = await this._api.schedulerStatus();
+      const since =
+        status.leading_for === null
+          ? null
+          : new Date(Date.now() - status.leading_for * 1000).toISOString();
+      return { status, since };
+    } catch {
+      // an aside: the line is left out, and the list's own load shows what failed
+      return null;
+    }
   }
 
   private async _fetchLastRuns(names: string[]): Promise<void> {
@@ -162,6 +193,7 @@ export class WorkflowsModel extends ViewModel {
   private _shown: IWorkflowInfo[] = [];
   private _search = '';
   private _revealed: string | null = null;
+  private _scheduler: ISchedulerLead | null = null;
   private _loaded = false;
   private _lastRuns = new Map<string, IRun | null>();
   private _pending = new Set<string>();

@@ -179,7 +179,7 @@ class Engine:
 
     def references_changed(self) -> None:
         with self._lock:
-            drivers = list(self._drivers.values())
+            drivers = [d for d in self._drivers.values() if d.references]
         for driver in drivers:
             driver.events.put(("reference",))
 

@@ -468,18 +468,33 @@ class _Driver:
                 return
 
     def _start(self, node: str, pool: str) -> None:
+        """Start an attempt. A task with nothing to fetch is started right here, so the
+        next task of a chain starts without waiting for another thread; fetching and
+        unpacking resources can take a while, so a worker does that and starts it."""
         task = self.tasks[node]
         self.pool_of[node] = pool
         self.attempt[node] += 1
         attempt = self.attempt[node]
         paths = self.folders.attempt(node, attempt)
         builtins, params = self._values(task, attempt)
+        self._move(node, S.RUNNING, attempt_started=True, log_path=str(paths.log))
+        started = time.monotonic()
         with self.lock:
             self.running[node] = None
-        self._move(node, S.RUNNING, attempt_started=True, log_path=str(paths.log))
-        self.engine.submit(self._attempt, task, attempt, paths, builtins, params)
+        if task.resource or task.files:
+            self.engine.submit(self._fetch_and_run, task, attempt, paths, builtins, params,
+                               started)
+            return
+        try:
+            execution = self._launch(task, attempt, paths, builtins, params)
+        except Exception as exc:
+            self._ended(node, paths, _failure(exc, paths.log), started)
+            return
+        with self.lock:
+            self.running[node] = execution
+        self.engine.submit(self._watch, node, attempt, paths, execution, started)
 
-    # --- one attempt (on a worker thread) ----------------------------------------------
+    # --- one attempt -------------------------------------------------------------------
 
     def _limits(self, task: Task) -> Limits:
         pool = self.engine.pools[self._pool(task)]
@@ -501,59 +516,78 @@ class _Driver:
         params.update(self.plan.params)
         return builtins, params
 
-    def _attempt(self, task: Task, attempt: int, paths: AttemptPaths,
-                 builtins: dict[str, str], params: dict[str, Any]) -> None:
+    def _launch(self, task: Task, attempt: int, paths: AttemptPaths,
+                builtins: dict[str, str], params: dict[str, Any]) -> Any:
+        """Make the working directory, place the resources, start the process."""
         node = task.id
-        log_path, outputs_file, workdir = paths.log, paths.outputs, paths.workdir
-        started = time.monotonic()
+        workdir = paths.workdir
         try:
-            try:
-                workdir.mkdir()
-            except FileExistsError:  # left by a driver that died before recording it
-                workdir.rename(workdir.with_name(f"{workdir.name}.crashed-{time.time_ns()}"))
-                workdir.mkdir()
-            refs = ([task.resource] if task.resource else []) + list(task.files or [])
-            placed = materialise(refs, self.engine.fetch, workdir) if refs else {}
-            env = task_environment(builtins, params)
-            env["BATCH_OUTPUT"] = str(outputs_file)
-            env["BATCH_WAREHOUSE"] = str(self.engine.warehouse)
-            # built-ins win: a parameter never changes what ${ds} means
-            values = {**{k: param_text(v) for k, v in params.items()}, **builtins}
-            main = placed.get(parse_ref(task.resource).name) if task.resource else None
-            ctx = TaskContext(task=task, workdir=workdir, log_path=log_path, env=env,
-                              values=values, builtins=builtins, params=params,
-                              resource_path=main, limits=self._limits(task),
-                              python=self.engine.python, output_path=paths.notebook,
-                              warehouse=self.engine.warehouse)
-            spec: ProcessSpec = registry.task_type(task.type).build(ctx)
-            versions = f"# resources: {' '.join(refs)}\n" if refs else ""
-            spec = replace(spec, log_header=(
-                f"# jupyter-batch: run {self.plan.run_id}, task {node}, attempt {attempt}\n"
-                f"{versions}# command: {shlex.join(spec.argv)[:500]}\n"))
+            workdir.mkdir()
+        except FileExistsError:  # left by a driver that died before recording it
+            workdir.rename(workdir.with_name(f"{workdir.name}.crashed-{time.time_ns()}"))
+            workdir.mkdir()
+        refs = ([task.resource] if task.resource else []) + list(task.files or [])
+        placed = materialise(refs, self.engine.fetch, workdir) if refs else {}
+        env = task_environment(builtins, params)
+        env["BATCH_OUTPUT"] = str(paths.outputs)
+        env["BATCH_WAREHOUSE"] = str(self.engine.warehouse)
+        # built-ins win: a parameter never changes what ${ds} means
+        values = {**{k: param_text(v) for k, v in params.items()}, **builtins}
+        main = placed.get(parse_ref(task.resource).name) if task.resource else None
+        ctx = TaskContext(task=task, workdir=workdir, log_path=paths.log, env=env,
+                          values=values, builtins=builtins, params=params,
+                          resource_path=main, limits=self._limits(task),
+                          python=self.engine.python, output_path=paths.notebook,
+                          warehouse=self.engine.warehouse)
+        spec: ProcessSpec = registry.task_type(task.type).build(ctx)
+        versions = f"# resources: {' '.join(refs)}\n" if refs else ""
+        spec = replace(spec, log_header=(
+            f"# jupyter-batch: run {self.plan.run_id}, task {node}, attempt {attempt}\n"
+            f"{versions}# command: {shlex.join(spec.argv)[:500]}\n"))
+        execution = self.engine.executor.start(spec)
+        os.write(self.pids_fd, f"{node}.{attempt} {execution.pid}\n".encode())
+        return execution
+
+    def _fetch_and_run(self, task: Task, attempt: int, paths: AttemptPaths,
+                       builtins: dict[str, str], params: dict[str, Any],
+                       started: float) -> None:
+        """On a worker: an attempt whose resources must be fetched first."""
+        node = task.id
+        try:
             if self.stopping:
                 raise _Stopped
-            # started outside the lock (a process start takes a while); a stop that came
-            # in meanwhile is applied right after
-            execution = self.engine.executor.start(spec)
-            os.write(self.pids_fd, f"{node}.{attempt} {execution.pid}\n".encode())
-            with self.lock:
-                self.running[node] = execution
-                stopped = self.stopping
-            if stopped:
-                execution.kill("stopped")
-            result = execution.wait(tick=self._log_watch(node, attempt, log_path))
+            # started outside the lock (this takes a while); a stop that came in
+            # meanwhile is applied right after
+            execution = self._launch(task, attempt, paths, builtins, params)
         except _Stopped:
-            result = ProcessResult(exit_code=None, ended_by="stopped")
-        except (BatchError, OSError) as exc:
-            _append(log_path, f"jupyter-batch: {exc}\n")
-            result = ProcessResult(exit_code=None, ended_by=str(exc))
-        except Exception as exc:  # a failure is a result: never lose the run to a bug
-            _append(log_path, f"jupyter-batch: internal error: {exc!r}\n")
-            result = ProcessResult(exit_code=None, ended_by=f"internal error: {exc!r}")
+            self._ended(node, paths, ProcessResult(exit_code=None, ended_by="stopped"), started)
+            return
+        except Exception as exc:
+            self._ended(node, paths, _failure(exc, paths.log), started)
+            return
+        with self.lock:
+            self.running[node] = execution
+            stopped = self.stopping
+        if stopped:
+            execution.kill("stopped")
+        self._watch(node, attempt, paths, execution, started)
+
+    def _watch(self, node: str, attempt: int, paths: AttemptPaths, execution: Any,
+               started: float) -> None:
+        """On a worker: wait for a started attempt's process to end."""
+        try:
+            result = execution.wait(tick=self._log_watch(node, attempt, paths.log))
+        except Exception as exc:
+            result = _failure(exc, paths.log)
+        self._ended(node, paths, result, started)
+
+    def _ended(self, node: str, paths: AttemptPaths, result: ProcessResult,
+               started: float) -> None:
+        """Close the attempt's log and tell the driver (from any thread)."""
         elapsed = time.monotonic() - started
         outcome = result.ended_by or _exit_message(result.exit_code, elapsed)
-        _append(log_path, f"# jupyter-batch: {outcome}\n")
-        self.events.put(("done", node, (result, _read_outputs(outputs_file), elapsed)))
+        _append(paths.log, f"# jupyter-batch: {outcome}\n")
+        self.events.put(("done", node, (result, _read_outputs(paths.outputs), elapsed)))
 
     def _log_watch(self, node: str, attempt: int, log_path: Path) -> Callable[[], None]:
         """What a worker does each second while its process runs: tell when the log grew
@@ -622,6 +656,18 @@ def _exit_message(code: int | None, elapsed: float) -> str:
             name = str(-code)
         return f"killed by {name} after {elapsed:.1f} s"
     return f"exited with code {code} after {elapsed:.1f} s"
+
+
+def _failure(exc: Exception, log_path: Path) -> ProcessResult:
+    """An attempt that could not start or be watched: a failed result, told in its log.
+    A failure is a result: a bug never loses the run."""
+    if isinstance(exc, (BatchError, OSError)):
+        message = str(exc)
+        _append(log_path, f"jupyter-batch: {exc}\n")
+    else:
+        message = f"internal error: {exc!r}"
+        _append(log_path, f"jupyter-batch: {message}\n")
+    return ProcessResult(exit_code=None, ended_by=message)
 
 
 def _append(path: Path, text: str) -> None:

@@ -275,7 +275,6 @@ class _Driver:
         #: nothing new starts and nothing retries (a stop, or the "stop" failure strategy)
         self.halted = False
         self.lock = threading.Lock()  # guards `running` and `stopping` against workers
-        self._graph: Any = None  # built only when some task published outputs
         self.folders = RunFolders(engine.run_root / str(plan.run_id))
         self.pids_fd = -1
 
@@ -506,9 +505,7 @@ class _Driver:
         builtins = builtin_variables(self.ctx, task.id, attempt)
         params: dict[str, Any] = {}
         if self.outputs:
-            if self._graph is None:
-                self._graph = dag.graph(self.wf.node_ids, self.wf.edges)
-            for up in dag.ancestors(self._graph, task.id) & self.outputs.keys():
+            for up in dag.ancestors(self.upstreams, task.id) & self.outputs.keys():
                 for key, value in self.outputs[up].items():
                     params[f"{up}.{key}"] = value
         params.update(self.wf.params or {})

@@ -244,21 +244,23 @@ class _Reader:
             if key not in obj:
                 self.problem(f"{where}.{key}" if where else key, "is required")
         for key, value in obj.items():
-            path = f"{where}.{key}" if where else key
             kind = kinds.get(key)
             if kind is None:
                 if not extra_ok:
-                    self.problem(path, unknown_field(key, kinds))
+                    self.problem(f"{where}.{key}" if where else key, unknown_field(key, kinds))
                 continue
             if kind == "list":
                 ok, expected = isinstance(value, list), "a list"
+            elif kind == "str":  # most fields: skip the table and the call
+                ok, expected = isinstance(value, str), "a string"
             else:
                 check, expected = KINDS[kind]
                 ok = check(value)
             if ok:
                 out[key] = value
             else:
-                self.problem(path, f"must be {expected}, not {json.dumps(value)[:60]}")
+                self.problem(f"{where}.{key}" if where else key,
+                             f"must be {expected}, not {json.dumps(value)[:60]}")
         return out
 
     def objects(self, value: Any, where: str) -> list[tuple[str, dict[str, Any] | None]]:

@@ -160,8 +160,9 @@ def workflow_to_dict(wf: Workflow) -> dict[str, Any]:
         ("references", [_compact([("id", r.id), ("workflow", r.workflow), ("task", r.task),
                                   ("timeout", r.timeout)]) for r in wf.references] or None),
         ("tasks", [_task_to_dict(t) for t in wf.tasks]),
-        ("relations", [_compact([("from", r.upstream), ("to", r.downstream),
-                                 ("rerun", r.rerun)]) for r in wf.relations] or None),
+        ("relations", [{"from": r.upstream, "to": r.downstream} if r.rerun is None else
+                       {"from": r.upstream, "to": r.downstream, "rerun": r.rerun}
+                       for r in wf.relations] or None),
     ])
 
 
@@ -281,6 +282,19 @@ class _Reader:
         return {} if item is None else self.fields(item, where, kinds, required, extra_ok)
 
 
+def _plain_relation(item: Any) -> Relation | None:
+    """A relation that is plainly well-formed (``from``, ``to``, maybe ``rerun``), read
+    without the general checks; None for anything else. Big workflows are mostly
+    relations, and each run reads its workflow twice."""
+    if type(item) is not dict:
+        return None
+    up, down, rerun = item.get("from"), item.get("to"), item.get("rerun")
+    if type(up) is str and type(down) is str and (
+            len(item) == 2 or (len(item) == 3 and type(rerun) is bool)):
+        return Relation(up, down, rerun)
+    return None
+
+
 def parse_workflow(data: Any) -> tuple[Workflow, list[Problem]]:
     """Build a Workflow from a file's JSON; return it with every shape/type problem."""
     reader = _Reader()
@@ -304,8 +318,11 @@ def parse_workflow(data: Any) -> tuple[Workflow, list[Problem]]:
         tasks.append(Task(**{"id": "", "type": "", **f}, options=options))
     relations = []
     for where, item in reader.objects(top.get("relations"), "relations"):
-        f = reader.item_fields(item, where, _RELATION_KINDS, required=("from", "to"))
-        relations.append(Relation(f.get("from", ""), f.get("to", ""), f.get("rerun")))
+        relation = _plain_relation(item)
+        if relation is None:
+            f = reader.item_fields(item, where, _RELATION_KINDS, required=("from", "to"))
+            relation = Relation(f.get("from", ""), f.get("to", ""), f.get("rerun"))
+        relations.append(relation)
     wf = Workflow(
         name=top.get("name", ""), description=top.get("description"), params=top.get("params"),
         schedule=schedule, max_parallel=top.get("max_parallel"),
@@ -362,5 +379,5 @@ def pin_resources(wf: Workflow, latest: Callable[[str], int | None]) -> Workflow
 
     tasks = [replace(t, resource=t.resource and pin(t.resource),
                      files=None if t.files is None else [pin(f) for f in t.files])
-             for t in wf.tasks]
+             if t.resource or t.files else t for t in wf.tasks]
     return replace(wf, tasks=tasks)

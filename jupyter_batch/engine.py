@@ -25,6 +25,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -105,10 +106,12 @@ class Slots:
                 return True
             return False
 
-    def give_back(self, pool: str) -> None:
+    def give_back(self, pool: str, by: queue.SimpleQueue[tuple[Any, ...]]) -> None:
+        """Free a slot and wake every other run that waits (the run ``by`` that gives it
+        back looks for work next anyway)."""
         with self._lock:
             self._free[pool] += 1
-            waiters = list(self._waiters)
+            waiters = [w for w in self._waiters if w is not by]
         for events in waiters:
             events.put(("slot",))
 
@@ -212,21 +215,26 @@ class RunFolders:
     root: Path
 
     def create(self) -> None:
-        for name in ("work", "logs", "outputs", "notebooks"):
-            (self.root / name).mkdir(parents=True, exist_ok=True)
+        for folder in self._folders:
+            folder.mkdir(parents=True, exist_ok=True)
 
     def open_pids(self) -> int:
         """The pids file, opened once per drive: an O_APPEND write of one line is atomic
         and costs far less than opening a file per attempt."""
         return os.open(self.pids, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
 
+    @cached_property
+    def _folders(self) -> tuple[Path, Path, Path, Path]:
+        return (self.root / "work", self.root / "logs", self.root / "outputs",
+                self.root / "notebooks")
+
     def attempt(self, task: str, attempt: int) -> AttemptPaths:
+        # joined to ready folders: pathlib parses only the new part, a cost per task
         stem = f"{task}.{attempt}"
-        root = str(self.root)  # string joins: pathlib parsing is a measurable cost per task
-        return AttemptPaths(workdir=Path(f"{root}/work/{stem}"),
-                            log=Path(f"{root}/logs/{stem}.log"),
-                            outputs=Path(f"{root}/outputs/{stem}.txt"),
-                            notebook=Path(f"{root}/notebooks/{stem}.ipynb"))
+        work, logs, outputs, notebooks = self._folders
+        return AttemptPaths(workdir=work / stem, log=logs / f"{stem}.log",
+                            outputs=outputs / f"{stem}.txt",
+                            notebook=notebooks / f"{stem}.ipynb")
 
     @property
     def pids(self) -> Path:
@@ -610,7 +618,7 @@ class _Driver:
         result, outputs, elapsed = payload
         with self.lock:
             self.running.pop(node, None)
-        self.engine.slots.give_back(self.pool_of.pop(node))
+        self.engine.slots.give_back(self.pool_of.pop(node), by=self.events)
         task = self.tasks[node]
         fields: dict[str, Any] = {"attempt_ended": True, "exit_code": result.exit_code}
         if result.exit_code == 0 and result.ended_by is None:
@@ -668,8 +676,12 @@ def _failure(exc: Exception, log_path: Path) -> ProcessResult:
 
 
 def _append(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", encoding="utf-8") as f:
+    try:
+        f = open(path, "a", encoding="utf-8")  # noqa: SIM115 (closed below)
+    except FileNotFoundError:  # the run's folders went missing: still tell what happened
+        path.parent.mkdir(parents=True, exist_ok=True)
+        f = open(path, "a", encoding="utf-8")  # noqa: SIM115
+    with f:
         f.write(text)
 
 

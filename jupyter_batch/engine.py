@@ -676,13 +676,16 @@ def _failure(exc: Exception, log_path: Path) -> ProcessResult:
 
 
 def _append(path: Path, text: str) -> None:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
     try:
-        f = open(path, "a", encoding="utf-8")  # noqa: SIM115 (closed below)
+        fd = os.open(path, flags, 0o644)
     except FileNotFoundError:  # the run's folders went missing: still tell what happened
         path.parent.mkdir(parents=True, exist_ok=True)
-        f = open(path, "a", encoding="utf-8")  # noqa: SIM115
-    with f:
-        f.write(text)
+        fd = os.open(path, flags, 0o644)
+    try:
+        os.write(fd, text.encode("utf-8", errors="replace"))
+    finally:
+        os.close(fd)
 
 
 def _read_outputs(path: Path) -> dict[str, str]:

@@ -1,9 +1,13 @@
 """The engine drives runs: readiness, slots, retries, timeouts, stop, reruns.
 
-One ``Engine`` serves many runs; each ``execute(plan)`` call drives one run in the
+One ``Engine`` serves many runs; each ``execute(plan)`` call drives one run from the
 calling thread, with an event queue (task finished, slot freed, stop requested,
 reference satisfied) and timers (retry delays, reference timeouts) — it never polls.
-Task attempts run on worker threads that only wait for their process.
+Worker threads wait for the task processes. A worker whose process ended takes the
+run's turn when no one else holds it: it records the end, starts what became ready
+and goes on to wait for one of the processes it started — so a run of short tasks
+costs about one thread wake-up per task, as a plain loop of process starts would.
+Only one thread at a time holds a run's turn and changes its state.
 
 Every state change goes through ``_Driver._move``, which checks the allowed-transitions
 table, stamps time and attempt, and reports the change. The engine never touches the
@@ -244,7 +248,7 @@ class RunFolders:
 
 
 class _Driver:
-    """Drives one run; all its state lives in (and is changed by) one thread.
+    """Drives one run; its state is changed only by the thread holding ``turn``.
 
     Readiness is incremental: each pending node counts the upstreams it still waits
     for, and a node that finishes decrements its downstreams' counts, so the work per
@@ -283,6 +287,13 @@ class _Driver:
         #: nothing new starts and nothing retries (a stop, or the "stop" failure strategy)
         self.halted = False
         self.lock = threading.Lock()  # guards `running` and `stopping` against workers
+        #: held by the one thread changing the run's state: the calling thread, or a
+        #: worker that takes over to record its attempt's end
+        self.turn = threading.Lock()
+        #: attempts started during the current turn, to be handed out to workers
+        self.started: list[tuple[Any, ...]] = []
+        #: when the calling thread wakes up by itself (None: only for an event)
+        self.sleep_until: float | None = None
         self.folders = RunFolders(engine.run_root / str(plan.run_id))
         self.pids_fd = -1
 
@@ -310,30 +321,70 @@ class _Driver:
     def drive(self) -> RunState:
         self.engine.slots.watch(self.events)
         try:
-            self._run_changed(RunState.RUNNING)
-            self.folders.create()
-            self.pids_fd = self.folders.open_pids()
-            self._begin()
-            self._start_ready()
-            while self.unfinished or self.running:
-                timeout = None
-                if self.timers:
-                    timeout = max(0.0, self.timers[0][0] - time.monotonic())
+            with self.turn:
+                self._run_changed(RunState.RUNNING)
+                self.folders.create()
+                self.pids_fd = self.folders.open_pids()
+                self._begin()
+                self._start_ready()
+                started, self.started = self.started, []
+            self._hand_out(started)
+            while True:
+                with self.turn:
+                    if not (self.unfinished or self.running):
+                        final = self._final_state()
+                        self._run_changed(final)
+                        return final
+                    self.sleep_until = self.timers[0][0] if self.timers else None
+                timeout = None if self.sleep_until is None else max(
+                    0.0, self.sleep_until - time.monotonic())
                 try:
                     event = self.events.get(timeout=timeout)
                 except queue.Empty:
                     event = None
-                if event is not None:
-                    self._handle(event)
-                self._fire_timers()
-                self._start_ready()
-            final = self._final_state()
-            self._run_changed(final)
-            return final
+                if event is not None and event[0] == "error":
+                    raise event[1]
+                with self.turn:
+                    if event is not None:
+                        self._handle(event)
+                    self._fire_timers()
+                    self._start_ready()
+                    started, self.started = self.started, []
+                self._hand_out(started)
         finally:
             self.engine.slots.unwatch(self.events)
             if self.pids_fd >= 0:
                 os.close(self.pids_fd)
+
+    def _hand_out(self, started: list[tuple[Any, ...]]) -> None:
+        for attempt in started:
+            self.engine.submit(self._watch, *attempt)
+
+    def _take_turn(self, event: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        """On a worker, for an attempt that ended: handle ``event`` in the driver's stead
+        when no one holds the turn (else queue it for whoever does), and start what
+        became ready. Returns one attempt just started, for this worker to watch."""
+        if not self.turn.acquire(blocking=False):
+            self.events.put(event)
+            return None
+        try:
+            self._handle(event)
+            self._fire_timers()
+            self._start_ready()
+            started, self.started = self.started, []
+            # the calling thread sleeps until an event or its earliest timer: tell it
+            # when the run is over or a timer now comes sooner
+            wake = not (self.unfinished or self.running) or bool(self.timers and (
+                self.sleep_until is None or self.timers[0][0] < self.sleep_until))
+        except BaseException as exc:  # a bug: the calling thread raises it, as its own
+            self.events.put(("error", exc))
+            return None
+        finally:
+            self.turn.release()
+        if wake:
+            self.events.put(("wake",))
+        self._hand_out(started[1:])
+        return started[0] if started else None
 
     def _begin(self) -> None:
         selected = [n for n in self.order if n in self.plan.selected]
@@ -495,11 +546,11 @@ class _Driver:
         try:
             execution = self._launch(task, attempt, paths, builtins, params)
         except Exception as exc:
-            self._ended(node, paths, _failure(exc, paths.log), started)
+            self.events.put(self._ended(node, paths, _failure(exc, paths.log), started))
             return
         with self.lock:
             self.running[node] = execution
-        self.engine.submit(self._watch, node, attempt, paths, execution, started)
+        self.started.append((node, attempt, paths, execution, started))
 
     # --- one attempt -------------------------------------------------------------------
 
@@ -565,10 +616,11 @@ class _Driver:
             # meanwhile is applied right after
             execution = self._launch(task, attempt, paths, builtins, params)
         except _Stopped:
-            self._ended(node, paths, ProcessResult(exit_code=None, ended_by="stopped"), started)
+            result = ProcessResult(exit_code=None, ended_by="stopped")
+            self.events.put(self._ended(node, paths, result, started))
             return
         except Exception as exc:
-            self._ended(node, paths, _failure(exc, paths.log), started)
+            self.events.put(self._ended(node, paths, _failure(exc, paths.log), started))
             return
         with self.lock:
             self.running[node] = execution
@@ -579,20 +631,25 @@ class _Driver:
 
     def _watch(self, node: str, attempt: int, paths: AttemptPaths, execution: Any,
                started: float) -> None:
-        """On a worker: wait for a started attempt's process to end."""
-        try:
-            result = execution.wait(tick=self._log_watch(node, attempt, paths.log))
-        except Exception as exc:
-            result = _failure(exc, paths.log)
-        self._ended(node, paths, result, started)
+        """On a worker: wait for a started attempt's process to end, record it, and go
+        on with an attempt that its end let start, if there is one."""
+        while True:
+            try:
+                result = execution.wait(tick=self._log_watch(node, attempt, paths.log))
+            except Exception as exc:
+                result = _failure(exc, paths.log)
+            following = self._take_turn(self._ended(node, paths, result, started))
+            if following is None:
+                return
+            node, attempt, paths, execution, started = following
 
     def _ended(self, node: str, paths: AttemptPaths, result: ProcessResult,
-               started: float) -> None:
-        """Close the attempt's log and tell the driver (from any thread)."""
+               started: float) -> tuple[Any, ...]:
+        """Close the attempt's log; the event that tells the driver."""
         elapsed = time.monotonic() - started
         outcome = result.ended_by or _exit_message(result.exit_code, elapsed)
         _append(paths.log, f"# jupyter-batch: {outcome}\n")
-        self.events.put(("done", node, (result, _read_outputs(paths.outputs), elapsed)))
+        return ("done", node, (result, _read_outputs(paths.outputs), elapsed))
 
     def _log_watch(self, node: str, attempt: int, log_path: Path) -> Callable[[], None]:
         """What a worker does each second while its process runs: tell when the log grew

@@ -362,11 +362,10 @@ class _Driver:
 
     def _take_turn(self, event: tuple[Any, ...]) -> tuple[Any, ...] | None:
         """On a worker, for an attempt that ended: handle ``event`` in the driver's stead
-        when no one holds the turn (else queue it for whoever does), and start what
-        became ready. Returns one attempt just started, for this worker to watch."""
-        if not self.turn.acquire(blocking=False):
-            self.events.put(event)
-            return None
+        (waiting for the turn: it is held only while state changes, never while anyone
+        waits for a process), and start what became ready. Returns one attempt just
+        started, for this worker to watch."""
+        self.turn.acquire()
         try:
             self._handle(event)
             self._fire_timers()

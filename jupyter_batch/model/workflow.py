@@ -264,35 +264,23 @@ class _Reader:
                              f"must be {expected}, not {json.dumps(value)[:60]}")
         return out
 
-    def objects(self, value: Any, where: str) -> list[tuple[str, dict[str, Any] | None]]:
-        """The items of a list of objects; an item that is not an object is reported and
-        read as None so the items after it keep their index (``tasks[3]`` stays 3)."""
+    def objects(self, value: Any, where: str) -> list[tuple[int, dict[str, Any] | None]]:
+        """The items of a list of objects with their index; an item that is not an
+        object is reported and read as None so the items after it keep their index
+        (``tasks[3]`` stays 3)."""
         items = value if isinstance(value, list) else []
-        found = []
+        found: list[tuple[int, dict[str, Any] | None]] = []
         for i, item in enumerate(items):
             if not isinstance(item, dict):
                 self.problem(f"{where}[{i}]", "must be an object")
                 item = None
-            found.append((f"{where}[{i}]", item))
+            found.append((i, item))
         return found
 
     def item_fields(self, item: dict[str, Any] | None, where: str, kinds: Mapping[str, str],
                     required: tuple[str, ...], extra_ok: bool = False) -> dict[str, Any]:
         """``fields`` of a list item; nothing more is said about one that is not an object."""
         return {} if item is None else self.fields(item, where, kinds, required, extra_ok)
-
-
-def _plain_relation(item: Any) -> Relation | None:
-    """A relation that is plainly well-formed (``from``, ``to``, maybe ``rerun``), read
-    without the general checks; None for anything else. Big workflows are mostly
-    relations, and each run reads its workflow twice."""
-    if type(item) is not dict:
-        return None
-    up, down, rerun = item.get("from"), item.get("to"), item.get("rerun")
-    if type(up) is str and type(down) is str and (
-            len(item) == 2 or (len(item) == 3 and type(rerun) is bool)):
-        return Relation(up, down, rerun)
-    return None
 
 
 def parse_workflow(data: Any) -> tuple[Workflow, list[Problem]]:
@@ -306,23 +294,30 @@ def parse_workflow(data: Any) -> tuple[Workflow, list[Problem]]:
     if "schedule" in top:
         schedule = Schedule(**reader.fields(top["schedule"], "schedule", _SCHEDULE_KINDS))
     references = []
-    for where, item in reader.objects(top.get("references"), "references"):
-        f = reader.item_fields(item, where, _REFERENCE_KINDS, required=("id", "workflow"))
+    for i, item in reader.objects(top.get("references"), "references"):
+        f = reader.item_fields(item, f"references[{i}]", _REFERENCE_KINDS,
+                               required=("id", "workflow"))
         references.append(Reference(id=f.get("id", ""), workflow=f.get("workflow", ""),
                                     task=f.get("task"), timeout=f.get("timeout")))
     tasks = []
-    for where, item in reader.objects(top.get("tasks"), "tasks"):
-        f = reader.item_fields(item, where, _TASK_KINDS, required=("id", "type"),
+    for i, item in reader.objects(top.get("tasks"), "tasks"):
+        f = reader.item_fields(item, f"tasks[{i}]", _TASK_KINDS, required=("id", "type"),
                                extra_ok=True)
         options = {k: v for k, v in (item or {}).items() if k not in _TASK_KINDS}
         tasks.append(Task(**{"id": "", "type": "", **f}, options=options))
     relations = []
-    for where, item in reader.objects(top.get("relations"), "relations"):
-        relation = _plain_relation(item)
-        if relation is None:
-            f = reader.item_fields(item, where, _RELATION_KINDS, required=("from", "to"))
-            relation = Relation(f.get("from", ""), f.get("to", ""), f.get("rerun"))
-        relations.append(relation)
+    for i, item in reader.objects(top.get("relations"), "relations"):
+        # big workflows are mostly relations, and a run reads its workflow twice: a
+        # plainly well-formed one (from, to, maybe a boolean rerun) is built directly
+        if item is not None:
+            up, down, rerun = item.get("from"), item.get("to"), item.get("rerun")
+            if type(up) is str and type(down) is str and (
+                    len(item) == 2 or (len(item) == 3 and type(rerun) is bool)):
+                relations.append(Relation(up, down, rerun))
+                continue
+        f = reader.item_fields(item, f"relations[{i}]", _RELATION_KINDS,
+                               required=("from", "to"))
+        relations.append(Relation(f.get("from", ""), f.get("to", ""), f.get("rerun")))
     wf = Workflow(
         name=top.get("name", ""), description=top.get("description"), params=top.get("params"),
         schedule=schedule, max_parallel=top.get("max_parallel"),

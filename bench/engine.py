@@ -9,6 +9,13 @@ Wall time depends on what else the machine runs; the CPU time this process spend
 task (all its threads, process starts included, the tasks themselves not) depends much
 less on it, so it is printed beside: engine minus raw is the engine's own cost.
 
+The engine makes a working directory and a log file per task (the raw baseline makes
+none), in a data folder under the system's temporary directory (``TMPDIR`` chooses it).
+On an ext4 without a journal, creating a file where many were deleted in the last
+minutes (other test runs in /tmp, this benchmark's own previous clean-up) scans past
+every recently freed inode: 0.1-0.5 ms per file instead of ~0.02 ms, which then
+dominates the ratio. ``TMPDIR=/dev/shm`` measures the engine without that.
+
     .venv/bin/python bench/engine.py [--repeat 3] [--scale 1.0]
 """
 

@@ -4,10 +4,10 @@ One ``Engine`` serves many runs; each ``execute(plan)`` call drives one run from
 calling thread, with an event queue (task finished, slot freed, stop requested,
 reference satisfied) and timers (retry delays, reference timeouts) — it never polls.
 Worker threads wait for the task processes. A worker whose process ended takes the
-run's turn when no one else holds it: it records the end, starts what became ready
-and goes on to wait for one of the processes it started — so a run of short tasks
-costs about one thread wake-up per task, as a plain loop of process starts would.
-Only one thread at a time holds a run's turn and changes its state.
+run's turn (a lock held only while state changes): it records the end, starts what
+became ready and goes on to wait for one of the processes it started — so a run of
+short tasks costs about one thread wake-up per task, as a plain loop of process starts
+would. Only the thread holding a run's turn changes its state.
 
 Every state change goes through ``_Driver._move``, which checks the allowed-transitions
 table, stamps time and attempt, and reports the change. The engine never touches the
@@ -53,7 +53,8 @@ _DONE_BAD = frozenset({S.FAILED, S.UPSTREAM_FAILED, S.CANCELLED})
 # --- what the engine reports and is given ---------------------------------------------
 
 class Reporter(Protocol):
-    """Receives every state change, in order, from the thread driving the run."""
+    """Receives every state change of a run, in order, from the thread holding the
+    run's turn (the one that called ``execute``, or a worker)."""
 
     def task_changed(self, change: TaskChange) -> None: ...
 
@@ -155,7 +156,8 @@ class Engine:
         self._lock = threading.Lock()
 
     def execute(self, plan: RunPlan) -> RunState:
-        """Drive one run to its end in the calling thread; return its final state."""
+        """Drive one run to its end from the calling thread (workers take turns with
+        it); return its final state."""
         driver = _Driver(self, plan)
         with self._lock:
             if plan.run_id in self._drivers:

@@ -9,6 +9,17 @@ The Dask columns run the same DAGs through the engine with the Dask executor, on
 LocalCluster of two worker processes on this machine: each task then also travels to a
 worker and back (its folder packed, its log and result returned).
 
+Wall time depends on what else the machine runs; the CPU time this process spends per
+task (all its threads, process starts included, the tasks themselves not) depends much
+less on it, so it is printed beside: engine minus raw is the engine's own cost.
+
+The engine makes a working directory and a log file per task (the raw baseline makes
+none), in a data folder under the system's temporary directory (``TMPDIR`` chooses it).
+On an ext4 without a journal, creating a file where many were deleted in the last
+minutes (other test runs in /tmp, this benchmark's own previous clean-up) scans past
+every recently freed inode: 0.1-0.5 ms per file instead of ~0.02 ms, which then
+dominates the ratio. ``TMPDIR=/dev/shm`` measures the engine without that.
+
     .venv/bin/python bench/engine.py [--repeat 3] [--scale 1.0] [--no-dask]
 """
 
@@ -55,22 +66,24 @@ def _workflow(name: str, tasks: list[str], relations: list[tuple[str, str]],
             "relations": [{"from": u, "to": v} for u, v in relations]}
 
 
-def raw(doc: dict, threads: int = 2) -> float:
-    """The same processes, no engine: layer by layer on a thread pool."""
+def raw(doc: dict, threads: int = 2) -> tuple[float, float]:
+    """The same processes, no engine: layer by layer on a thread pool. Returns wall and
+    CPU seconds of this process."""
     ids = [t["id"] for t in doc["tasks"]]
     edges = [(r["from"], r["to"]) for r in doc["relations"]]
     layers = dag.layers(ids, edges)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     with ThreadPoolExecutor(threads) as pool:
         for layer in layers:
             list(pool.map(lambda _t: subprocess.run(["true"], check=True), layer))
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
-def engine(service: BatchService, doc: dict) -> float:
-    start = time.perf_counter()
+def engine(service: BatchService, doc: dict) -> tuple[float, float]:
+    """One run through the engine, until it is stored; wall and CPU seconds."""
+    start, cpu = time.perf_counter(), time.process_time()
     run = service.wait_run(service.prerun(doc, day="2026-11-20"))
-    elapsed = time.perf_counter() - start
+    elapsed = time.perf_counter() - start, time.process_time() - cpu
     assert run.state.value == "success", run.state
     return elapsed
 
@@ -104,16 +117,22 @@ def main() -> None:
             stack.callback(services["dask"].close)
         for service in services.values():
             engine(service, chain(3))  # warm up: engine threads, imports, database, workers
-        head = "".join(f"{name + ' s':>10}{'ratio':>7}{'ms/task':>9}" for name in services)
-        print(f"{'DAG':<18}{'tasks':>6}{'raw s':>9}{head}")
+        head = "".join(f"{name + ' s':>10}{'ratio':>7}{'ms/task':>9}{'CPU':>7}"
+                       for name in services)
+        print(f"{'DAG':<18}{'tasks':>6}{'raw s':>9}{'CPU':>7}{head}")
         for label, doc in dags.items():
-            raw_s = min(raw(doc) for _ in range(args.repeat))
             n = len(doc["tasks"])
-            row = f"{label:<18}{n:>6}{raw_s:>9.3f}"
+            raws = [raw(doc) for _ in range(args.repeat)]
+            raw_s, raw_cpu = min(w for w, _ in raws), min(c for _, c in raws)
+            row = f"{label:<18}{n:>6}{raw_s:>9.3f}{raw_cpu / n * 1000:>7.3f}"
             for service in services.values():
-                took = min(engine(service, doc) for _ in range(args.repeat))
-                row += f"{took:>10.3f}{took / raw_s:>7.2f}{(took - raw_s) / n * 1000:>9.2f}"
+                runs = [engine(service, doc) for _ in range(args.repeat)]
+                took, cpu = min(w for w, _ in runs), min(c for _, c in runs)
+                row += (f"{took:>10.3f}{took / raw_s:>7.2f}{(took - raw_s) / n * 1000:>9.2f}"
+                        f"{cpu / n * 1000:>7.3f}")
             print(row)
+        print("s: best wall time; ratio: to raw; ms/task: wall overhead per task; CPU: this "
+              "process's CPU ms per task")
 
 if __name__ == "__main__":
     main()

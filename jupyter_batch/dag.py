@@ -1,17 +1,20 @@
-"""Pure graph functions on a workflow's nodes and relations (networkx underneath).
+"""Pure graph functions on a workflow's nodes and relations.
 
 Every function takes plain node ids and ``(upstream, downstream)`` edges, so the
 engine, the store and the front ends share one answer. A cycle is an error
 (``CycleError``), never a ``None``.
+
+The functions every run needs (layers, order, closures) are plain Python over
+adjacency lists: building a networkx graph costs more than the walk itself, and
+importing networkx takes longer than a one-task ``jupyter batch run``. networkx only
+names the nodes of a cycle, which is an error path.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-
-import networkx as nx
 
 from .errors import CycleError
 from .model.workflow import Workflow
@@ -19,11 +22,30 @@ from .model.workflow import Workflow
 Edge = tuple[str, str]
 
 
-def graph(nodes: Iterable[str], edges: Iterable[Edge]) -> nx.DiGraph:
-    g = nx.DiGraph()
-    g.add_nodes_from(nodes)
-    g.add_edges_from(edges)
-    return g
+def _generations(nodes: list[str], edges: Iterable[Edge]) -> list[list[str]] | None:
+    """Kahn's algorithm, one generation at a time (nodes in the order given, each once);
+    None when the edges form a cycle."""
+    downstreams: dict[str, list[str]] = {n: [] for n in nodes}
+    waiting = dict.fromkeys(downstreams, 0)
+    for u, v in edges:
+        downstreams.setdefault(u, []).append(v)
+        downstreams.setdefault(v, [])
+        waiting[v] = waiting.get(v, 0) + 1
+        waiting.setdefault(u, 0)
+    layer = [n for n in downstreams if not waiting[n]]
+    generations = []
+    placed = 0
+    while layer:
+        generations.append(layer)
+        placed += len(layer)
+        ready = []
+        for u in layer:
+            for v in downstreams[u]:
+                waiting[v] -= 1
+                if not waiting[v]:
+                    ready.append(v)
+        layer = ready
+    return generations if placed == len(downstreams) else None
 
 
 def find_cycle(nodes: Iterable[str], edges: Iterable[Edge]) -> list[str] | None:
@@ -32,16 +54,15 @@ def find_cycle(nodes: Iterable[str], edges: Iterable[Edge]) -> list[str] | None:
     >>> find_cycle("abc", [("a", "b"), ("b", "c"), ("c", "a")])
     ['a', 'b', 'c']
     """
-    g = graph(nodes, edges)
-    # nx.find_cycle walks a big DAG many times over; a topological sort answers the
-    # common case (no cycle) in linear time
-    if nx.is_directed_acyclic_graph(g):
+    node_list, edge_list = list(nodes), list(edges)
+    if _generations(node_list, edge_list) is not None:
         return None
-    try:
-        cycle_edges = nx.find_cycle(g)
-    except nx.NetworkXNoCycle:
-        return None
-    return [u for u, _v, *_ in cycle_edges]
+    import networkx as nx
+
+    g = nx.DiGraph()
+    g.add_nodes_from(node_list)
+    g.add_edges_from(edge_list)
+    return [u for u, _v, *_ in nx.find_cycle(g)]
 
 
 def layers(nodes: Iterable[str], edges: Iterable[Edge]) -> list[list[str]]:
@@ -52,18 +73,28 @@ def layers(nodes: Iterable[str], edges: Iterable[Edge]) -> list[list[str]]:
     >>> layers("abcd", [("a", "b"), ("a", "c"), ("b", "d"), ("c", "d")])
     [['a'], ['b', 'c'], ['d']]
     """
-    node_list = list(nodes)
-    g = graph(node_list, edges)
+    node_list, edge_list = list(nodes), list(edges)
+    generations = _generations(node_list, edge_list)
+    if generations is None:
+        raise CycleError(find_cycle(node_list, edge_list) or [])
     order = {n: i for i, n in enumerate(node_list)}
-    try:
-        return [sorted(gen, key=order.__getitem__) for gen in nx.topological_generations(g)]
-    except nx.NetworkXUnfeasible:
-        raise CycleError(find_cycle(node_list, g.edges) or []) from None
+    return [sorted(gen, key=order.__getitem__) for gen in generations]
 
 
 def topological_order(nodes: Iterable[str], edges: Iterable[Edge]) -> list[str]:
     """All nodes, upstreams first (layer by layer)."""
     return [n for layer in layers(nodes, edges) for n in layer]
+
+
+def _reachable(start: str, neighbours: Mapping[str, Iterable[str]]) -> set[str]:
+    seen = {start}
+    todo = [start]
+    while todo:
+        for m in neighbours.get(todo.pop(), ()):
+            if m not in seen:
+                seen.add(m)
+                todo.append(m)
+    return seen
 
 
 def downstream_closure(
@@ -78,8 +109,11 @@ def downstream_closure(
     >>> sorted(downstream_closure([("a", "b"), ("b", "c"), ("a", "d")], "b"))
     ['b', 'c']
     """
-    g = graph([start], (e for e in edges if crosses is None or crosses(e)))
-    return {start} | nx.descendants(g, start)
+    downstreams: dict[str, list[str]] = {}
+    for edge in edges:
+        if crosses is None or crosses(edge):
+            downstreams.setdefault(edge[0], []).append(edge[1])
+    return _reachable(start, downstreams)
 
 
 @dataclass(frozen=True)
@@ -147,9 +181,13 @@ def count_crossings(points: dict[str, Point], edges: Iterable[Edge]) -> int:
     return crossings
 
 
-def ancestors(g: nx.DiGraph, node: str) -> set[str]:
-    """Every node above ``node`` in ``g`` (not ``node`` itself)."""
-    return nx.ancestors(g, node)
+def ancestors(upstreams: Mapping[str, Iterable[str]], node: str) -> set[str]:
+    """Every node above ``node`` (not ``node`` itself), given each node's upstreams.
+
+    >>> sorted(ancestors({"c": ["b"], "b": ["a"]}, "c"))
+    ['a', 'b']
+    """
+    return _reachable(node, upstreams) - {node}
 
 
 def workflow_layout(wf: Workflow) -> dict[str, Any]:

@@ -1,9 +1,13 @@
 """The engine drives runs: readiness, slots, retries, timeouts, stop, reruns.
 
-One ``Engine`` serves many runs; each ``execute(plan)`` call drives one run in the
+One ``Engine`` serves many runs; each ``execute(plan)`` call drives one run from the
 calling thread, with an event queue (task finished, slot freed, stop requested,
 reference satisfied) and timers (retry delays, reference timeouts) — it never polls.
-Task attempts run on worker threads that only wait for their process.
+Worker threads wait for the task processes. A worker whose process ended takes the
+run's turn (a lock held only while state changes): it records the end, starts what
+became ready and goes on to wait for one of the processes it started — so a run of
+short tasks costs about one thread wake-up per task, as a plain loop of process starts
+would. Only the thread holding a run's turn changes its state.
 
 Every state change goes through ``_Driver._move``, which checks the allowed-transitions
 table, stamps time and attempt, and reports the change. The engine never touches the
@@ -25,6 +29,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -48,7 +53,8 @@ _DONE_BAD = frozenset({S.FAILED, S.UPSTREAM_FAILED, S.CANCELLED})
 # --- what the engine reports and is given ---------------------------------------------
 
 class Reporter(Protocol):
-    """Receives every state change, in order, from the thread driving the run."""
+    """Receives every state change of a run, in order, from the thread holding the
+    run's turn (the one that called ``execute``, or a worker)."""
 
     def task_changed(self, change: TaskChange) -> None: ...
 
@@ -105,10 +111,12 @@ class Slots:
                 return True
             return False
 
-    def give_back(self, pool: str) -> None:
+    def give_back(self, pool: str, by: queue.SimpleQueue[tuple[Any, ...]]) -> None:
+        """Free a slot and wake every other run that waits (the run ``by`` that gives it
+        back looks for work next anyway)."""
         with self._lock:
             self._free[pool] += 1
-            waiters = list(self._waiters)
+            waiters = [w for w in self._waiters if w is not by]
         for events in waiters:
             events.put(("slot",))
 
@@ -148,7 +156,8 @@ class Engine:
         self._lock = threading.Lock()
 
     def execute(self, plan: RunPlan) -> RunState:
-        """Drive one run to its end in the calling thread; return its final state."""
+        """Drive one run to its end from the calling thread (workers take turns with
+        it); return its final state."""
         driver = _Driver(self, plan)
         with self._lock:
             if plan.run_id in self._drivers:
@@ -179,7 +188,7 @@ class Engine:
 
     def references_changed(self) -> None:
         with self._lock:
-            drivers = list(self._drivers.values())
+            drivers = [d for d in self._drivers.values() if d.references]
         for driver in drivers:
             driver.events.put(("reference",))
 
@@ -212,21 +221,26 @@ class RunFolders:
     root: Path
 
     def create(self) -> None:
-        for name in ("work", "logs", "outputs", "notebooks"):
-            (self.root / name).mkdir(parents=True, exist_ok=True)
+        for folder in self._folders:
+            folder.mkdir(parents=True, exist_ok=True)
 
     def open_pids(self) -> int:
         """The pids file, opened once per drive: an O_APPEND write of one line is atomic
         and costs far less than opening a file per attempt."""
         return os.open(self.pids, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
 
+    @cached_property
+    def _folders(self) -> tuple[Path, Path, Path, Path]:
+        return (self.root / "work", self.root / "logs", self.root / "outputs",
+                self.root / "notebooks")
+
     def attempt(self, task: str, attempt: int) -> AttemptPaths:
+        # joined to ready folders: pathlib parses only the new part, a cost per task
         stem = f"{task}.{attempt}"
-        root = str(self.root)  # string joins: pathlib parsing is a measurable cost per task
-        return AttemptPaths(workdir=Path(f"{root}/work/{stem}"),
-                            log=Path(f"{root}/logs/{stem}.log"),
-                            outputs=Path(f"{root}/outputs/{stem}.txt"),
-                            notebook=Path(f"{root}/notebooks/{stem}.ipynb"))
+        work, logs, outputs, notebooks = self._folders
+        return AttemptPaths(workdir=work / stem, log=logs / f"{stem}.log",
+                            outputs=outputs / f"{stem}.txt",
+                            notebook=notebooks / f"{stem}.ipynb")
 
     @property
     def pids(self) -> Path:
@@ -236,7 +250,7 @@ class RunFolders:
 
 
 class _Driver:
-    """Drives one run; all its state lives in (and is changed by) one thread.
+    """Drives one run; its state is changed only by the thread holding ``turn``.
 
     Readiness is incremental: each pending node counts the upstreams it still waits
     for, and a node that finishes decrements its downstreams' counts, so the work per
@@ -275,7 +289,13 @@ class _Driver:
         #: nothing new starts and nothing retries (a stop, or the "stop" failure strategy)
         self.halted = False
         self.lock = threading.Lock()  # guards `running` and `stopping` against workers
-        self._graph: Any = None  # built only when some task published outputs
+        #: held by the one thread changing the run's state: the calling thread, or a
+        #: worker that takes over to record its attempt's end
+        self.turn = threading.Lock()
+        #: attempts started during the current turn, to be handed out to workers
+        self.started: list[tuple[Any, ...]] = []
+        #: when the calling thread wakes up by itself (None: only for an event)
+        self.sleep_until: float | None = None
         self.folders = RunFolders(engine.run_root / str(plan.run_id))
         self.pids_fd = -1
 
@@ -303,30 +323,69 @@ class _Driver:
     def drive(self) -> RunState:
         self.engine.slots.watch(self.events)
         try:
-            self._run_changed(RunState.RUNNING)
-            self.folders.create()
-            self.pids_fd = self.folders.open_pids()
-            self._begin()
-            self._start_ready()
-            while self.unfinished or self.running:
-                timeout = None
-                if self.timers:
-                    timeout = max(0.0, self.timers[0][0] - time.monotonic())
+            with self.turn:
+                self._run_changed(RunState.RUNNING)
+                self.folders.create()
+                self.pids_fd = self.folders.open_pids()
+                self._begin()
+                self._start_ready()
+                started, self.started = self.started, []
+            self._hand_out(started)
+            while True:
+                with self.turn:
+                    if not (self.unfinished or self.running):
+                        final = self._final_state()
+                        self._run_changed(final)
+                        return final
+                    self.sleep_until = self.timers[0][0] if self.timers else None
+                timeout = None if self.sleep_until is None else max(
+                    0.0, self.sleep_until - time.monotonic())
                 try:
                     event = self.events.get(timeout=timeout)
                 except queue.Empty:
                     event = None
-                if event is not None:
-                    self._handle(event)
-                self._fire_timers()
-                self._start_ready()
-            final = self._final_state()
-            self._run_changed(final)
-            return final
+                if event is not None and event[0] == "error":
+                    raise event[1]
+                with self.turn:
+                    if event is not None:
+                        self._handle(event)
+                    self._fire_timers()
+                    self._start_ready()
+                    started, self.started = self.started, []
+                self._hand_out(started)
         finally:
             self.engine.slots.unwatch(self.events)
             if self.pids_fd >= 0:
                 os.close(self.pids_fd)
+
+    def _hand_out(self, started: list[tuple[Any, ...]]) -> None:
+        for attempt in started:
+            self.engine.submit(self._watch, *attempt)
+
+    def _take_turn(self, event: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        """On a worker, for an attempt that ended: handle ``event`` in the driver's stead
+        (waiting for the turn: it is held only while state changes, never while anyone
+        waits for a process), and start what became ready. Returns one attempt just
+        started, for this worker to watch."""
+        self.turn.acquire()
+        try:
+            self._handle(event)
+            self._fire_timers()
+            self._start_ready()
+            started, self.started = self.started, []
+            # the calling thread sleeps until an event or its earliest timer: tell it
+            # when the run is over or a timer now comes sooner
+            wake = not (self.unfinished or self.running) or bool(self.timers and (
+                self.sleep_until is None or self.timers[0][0] < self.sleep_until))
+        except BaseException as exc:  # a bug: the calling thread raises it, as its own
+            self.events.put(("error", exc))
+            return None
+        finally:
+            self.turn.release()
+        if wake:
+            self.events.put(("wake",))
+        self._hand_out(started[1:])
+        return started[0] if started else None
 
     def _begin(self) -> None:
         selected = [n for n in self.order if n in self.plan.selected]
@@ -468,18 +527,33 @@ class _Driver:
                 return
 
     def _start(self, node: str, pool: str) -> None:
+        """Start an attempt. A task with nothing to fetch is started right here, so the
+        next task of a chain starts without waiting for another thread; fetching and
+        unpacking resources can take a while, so a worker does that and starts it."""
         task = self.tasks[node]
         self.pool_of[node] = pool
         self.attempt[node] += 1
         attempt = self.attempt[node]
         paths = self.folders.attempt(node, attempt)
         builtins, params = self._values(task, attempt)
+        self._move(node, S.RUNNING, attempt_started=True, log_path=str(paths.log))
+        started = time.monotonic()
         with self.lock:
             self.running[node] = None
-        self._move(node, S.RUNNING, attempt_started=True, log_path=str(paths.log))
-        self.engine.submit(self._attempt, task, attempt, paths, builtins, params)
+        if task.resource or task.files:
+            self.engine.submit(self._fetch_and_run, task, attempt, paths, builtins, params,
+                               started)
+            return
+        try:
+            execution = self._launch(task, attempt, paths, builtins, params)
+        except Exception as exc:
+            self.events.put(self._ended(node, paths, _failure(exc, paths.log), started))
+            return
+        with self.lock:
+            self.running[node] = execution
+        self.started.append((node, attempt, paths, execution, started))
 
-    # --- one attempt (on a worker thread) ----------------------------------------------
+    # --- one attempt -------------------------------------------------------------------
 
     def _limits(self, task: Task) -> Limits:
         pool = self.engine.pools[self._pool(task)]
@@ -491,9 +565,7 @@ class _Driver:
         builtins = builtin_variables(self.ctx, task.id, attempt)
         params: dict[str, Any] = {}
         if self.outputs:
-            if self._graph is None:
-                self._graph = dag.graph(self.wf.node_ids, self.wf.edges)
-            for up in dag.ancestors(self._graph, task.id) & self.outputs.keys():
+            for up in dag.ancestors(self.upstreams, task.id) & self.outputs.keys():
                 for key, value in self.outputs[up].items():
                     params[f"{up}.{key}"] = value
         params.update(self.wf.params or {})
@@ -501,60 +573,86 @@ class _Driver:
         params.update(self.plan.params)
         return builtins, params
 
-    def _attempt(self, task: Task, attempt: int, paths: AttemptPaths,
-                 builtins: dict[str, str], params: dict[str, Any]) -> None:
+    def _launch(self, task: Task, attempt: int, paths: AttemptPaths,
+                builtins: dict[str, str], params: dict[str, Any]) -> Any:
+        """Make the working directory, place the resources, start the process."""
         node = task.id
-        log_path, outputs_file, workdir = paths.log, paths.outputs, paths.workdir
-        started = time.monotonic()
+        workdir = paths.workdir
         try:
-            try:
-                workdir.mkdir()
-            except FileExistsError:  # left by a driver that died before recording it
-                workdir.rename(workdir.with_name(f"{workdir.name}.crashed-{time.time_ns()}"))
-                workdir.mkdir()
-            refs = ([task.resource] if task.resource else []) + list(task.files or [])
-            placed = materialise(refs, self.engine.fetch, workdir) if refs else {}
-            env = task_environment(builtins, params)
-            env["BATCH_OUTPUT"] = str(outputs_file)
-            env["BATCH_WAREHOUSE"] = str(self.engine.warehouse)
-            # built-ins win: a parameter never changes what ${ds} means
-            values = {**{k: param_text(v) for k, v in params.items()}, **builtins}
-            main = placed.get(parse_ref(task.resource).name) if task.resource else None
-            ctx = TaskContext(task=task, workdir=workdir, log_path=log_path, env=env,
-                              values=values, builtins=builtins, params=params,
-                              resource_path=main, limits=self._limits(task),
-                              python=self.engine.python, output_path=paths.notebook,
-                              warehouse=self.engine.warehouse)
-            spec: ProcessSpec = registry.task_type(task.type).build(ctx)
-            versions = f"# resources: {' '.join(refs)}\n" if refs else ""
-            header = (f"# jupyter-batch: run {self.plan.run_id}, task {node}, attempt {attempt}\n"
-                      f"{versions}# command: {shlex.join(spec.argv)[:500]}\n")
-            spec = replace(spec, log_header=header, pool=self._pool(task),
-                           run_folder=self.folders.root, returns=(*spec.returns, outputs_file))
+            workdir.mkdir()
+        except FileExistsError:  # left by a driver that died before recording it
+            workdir.rename(workdir.with_name(f"{workdir.name}.crashed-{time.time_ns()}"))
+            workdir.mkdir()
+        refs = ([task.resource] if task.resource else []) + list(task.files or [])
+        placed = materialise(refs, self.engine.fetch, workdir) if refs else {}
+        env = task_environment(builtins, params)
+        env["BATCH_OUTPUT"] = str(paths.outputs)
+        env["BATCH_WAREHOUSE"] = str(self.engine.warehouse)
+        # built-ins win: a parameter never changes what ${ds} means
+        values = {**{k: param_text(v) for k, v in params.items()}, **builtins}
+        main = placed.get(parse_ref(task.resource).name) if task.resource else None
+        ctx = TaskContext(task=task, workdir=workdir, log_path=paths.log, env=env,
+                          values=values, builtins=builtins, params=params,
+                          resource_path=main, limits=self._limits(task),
+                          python=self.engine.python, output_path=paths.notebook,
+                          warehouse=self.engine.warehouse)
+        spec: ProcessSpec = registry.task_type(task.type).build(ctx)
+        versions = f"# resources: {' '.join(refs)}\n" if refs else ""
+        spec = replace(spec, log_header=(
+            f"# jupyter-batch: run {self.plan.run_id}, task {node}, attempt {attempt}\n"
+            f"{versions}# command: {shlex.join(spec.argv)[:500]}\n"),
+            pool=self._pool(task), run_folder=self.folders.root,
+            returns=(*spec.returns, paths.outputs))
+        execution = self.engine.executor.start(spec)
+        os.write(self.pids_fd, f"{node}.{attempt} {execution.pid}\n".encode())
+        return execution
+
+    def _fetch_and_run(self, task: Task, attempt: int, paths: AttemptPaths,
+                       builtins: dict[str, str], params: dict[str, Any],
+                       started: float) -> None:
+        """On a worker: an attempt whose resources must be fetched first."""
+        node = task.id
+        try:
             if self.stopping:
                 raise _Stopped
-            # started outside the lock (a process start takes a while); a stop that came
-            # in meanwhile is applied right after
-            execution = self.engine.executor.start(spec)
-            os.write(self.pids_fd, f"{node}.{attempt} {execution.pid}\n".encode())
-            with self.lock:
-                self.running[node] = execution
-                stopped = self.stopping
-            if stopped:
-                execution.kill("stopped")
-            result = execution.wait(tick=self._log_watch(node, attempt, log_path))
+            # started outside the lock (this takes a while); a stop that came in
+            # meanwhile is applied right after
+            execution = self._launch(task, attempt, paths, builtins, params)
         except _Stopped:
             result = ProcessResult(exit_code=None, ended_by="stopped")
-        except (BatchError, OSError) as exc:
-            _append(log_path, f"jupyter-batch: {exc}\n")
-            result = ProcessResult(exit_code=None, ended_by=str(exc))
-        except Exception as exc:  # a failure is a result: never lose the run to a bug
-            _append(log_path, f"jupyter-batch: internal error: {exc!r}\n")
-            result = ProcessResult(exit_code=None, ended_by=f"internal error: {exc!r}")
+            self.events.put(self._ended(node, paths, result, started))
+            return
+        except Exception as exc:
+            self.events.put(self._ended(node, paths, _failure(exc, paths.log), started))
+            return
+        with self.lock:
+            self.running[node] = execution
+            stopped = self.stopping
+        if stopped:
+            execution.kill("stopped")
+        self._watch(node, attempt, paths, execution, started)
+
+    def _watch(self, node: str, attempt: int, paths: AttemptPaths, execution: Any,
+               started: float) -> None:
+        """On a worker: wait for a started attempt's process to end, record it, and go
+        on with an attempt that its end let start, if there is one."""
+        while True:
+            try:
+                result = execution.wait(tick=self._log_watch(node, attempt, paths.log))
+            except Exception as exc:
+                result = _failure(exc, paths.log)
+            following = self._take_turn(self._ended(node, paths, result, started))
+            if following is None:
+                return
+            node, attempt, paths, execution, started = following
+
+    def _ended(self, node: str, paths: AttemptPaths, result: ProcessResult,
+               started: float) -> tuple[Any, ...]:
+        """Close the attempt's log; the event that tells the driver."""
         elapsed = time.monotonic() - started
         outcome = result.ended_by or _exit_message(result.exit_code, elapsed)
-        _append(log_path, f"# jupyter-batch: {outcome}\n")
-        self.events.put(("done", node, (result, _read_outputs(outputs_file), elapsed)))
+        _append(paths.log, f"# jupyter-batch: {outcome}\n")
+        return ("done", node, (result, _read_outputs(paths.outputs), elapsed))
 
     def _log_watch(self, node: str, attempt: int, log_path: Path) -> Callable[[], None]:
         """What a worker does each second while its process runs: tell when the log grew
@@ -580,7 +678,7 @@ class _Driver:
         result, outputs, elapsed = payload
         with self.lock:
             self.running.pop(node, None)
-        self.engine.slots.give_back(self.pool_of.pop(node))
+        self.engine.slots.give_back(self.pool_of.pop(node), by=self.events)
         task = self.tasks[node]
         fields: dict[str, Any] = {"attempt_ended": True, "exit_code": result.exit_code}
         if result.exit_code == 0 and result.ended_by is None:
@@ -625,10 +723,29 @@ def _exit_message(code: int | None, elapsed: float) -> str:
     return f"exited with code {code} after {elapsed:.1f} s"
 
 
+def _failure(exc: Exception, log_path: Path) -> ProcessResult:
+    """An attempt that could not start or be watched: a failed result, told in its log.
+    A failure is a result: a bug never loses the run."""
+    if isinstance(exc, (BatchError, OSError)):
+        message = str(exc)
+        _append(log_path, f"jupyter-batch: {exc}\n")
+    else:
+        message = f"internal error: {exc!r}"
+        _append(log_path, f"jupyter-batch: {message}\n")
+    return ProcessResult(exit_code=None, ended_by=message)
+
+
 def _append(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(text)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+    try:
+        fd = os.open(path, flags, 0o644)
+    except FileNotFoundError:  # the run's folders went missing: still tell what happened
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, flags, 0o644)
+    try:
+        os.write(fd, text.encode("utf-8", errors="replace"))
+    finally:
+        os.close(fd)
 
 
 def _read_outputs(path: Path) -> dict[str, str]:

@@ -410,12 +410,15 @@ class BatchService:
     def _publish(self, change: Change) -> None:
         assert self._writer is not None
         self._writer.put(change)
-        if change.state in (RunState.SUCCESS, TaskState.SUCCESS) and self._engine:
-            # a reference waits for a workflow (or one task of it) to succeed; it reads
-            # the store, so the success must be stored before it is told
-            self._writer.flush()
-            self._engine.references_changed()
         self._notify(change)
+
+    def _stored(self, changes: list[Change]) -> None:
+        """A batch of changes is in the store. A reference waits for a workflow (or one
+        task of it) to succeed and reads the store, so it is told only now — without
+        making the driver that reported the success wait for the write."""
+        if self._engine is not None and any(
+                c.state in (RunState.SUCCESS, TaskState.SUCCESS) for c in changes):
+            self._engine.references_changed()
 
     def _notify(self, change: Change | LogChange) -> None:
         with self._lock:
@@ -442,7 +445,7 @@ class BatchService:
         with self._lock:
             if self._engine is None:
                 executor = executors.create(self.executor, self._executor_settings)
-                self._writer = StateWriter(self.store.runs)
+                self._writer = StateWriter(self.store.runs, on_stored=self._stored)
                 self._engine = Engine(
                     executor, self, self.data_dir / "runs", self._fetch,
                     pools=self._pools, python=self._python, reference_met=self._reference_met,

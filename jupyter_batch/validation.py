@@ -258,6 +258,12 @@ def _check_graph(wf: Workflow, problems: list[Problem]) -> None:
     good_edges = []
     pairs: set[tuple[str, str]] = set()
     for i, rel in enumerate(wf.relations):
+        pair = (rel.upstream, rel.downstream)
+        if (pair[0] in seen and pair[1] in seen and pair[0] != pair[1]
+                and pair[1] not in references and pair not in pairs):  # the usual case
+            pairs.add(pair)
+            good_edges.append(pair)
+            continue
         where = f"relations[{i}]"
         ok = True
         for end, node in (("from", rel.upstream), ("to", rel.downstream)):

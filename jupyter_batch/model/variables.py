@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from ..errors import InvalidInput
 
@@ -42,6 +43,13 @@ def builtin_variables(ctx: RunContext, task_id: str, attempt: int) -> dict[str, 
     ``ds`` is the logical date, ``ds_nodash`` its compact form, ``prev_ds``/``next_ds``
     the days around it; ``${ds-7}`` style offsets are available in argv placeholders.
     """
+    return {**_run_variables(ctx), "task": task_id, "attempt": str(attempt)}
+
+
+@lru_cache(maxsize=64)
+def _run_variables(ctx: RunContext) -> dict[str, str]:
+    """The variables every task of a run shares, worked out once per run (shared: copy
+    before changing), in the order tasks see them."""
     day = parse_logical_date(ctx.logical_date)
     return {
         "ds": day.isoformat(),
@@ -52,8 +60,8 @@ def builtin_variables(ctx: RunContext, task_id: str, attempt: int) -> dict[str, 
         "year": day.strftime("%Y"),
         "run_id": str(ctx.run_id),
         "workflow": ctx.workflow,
-        "task": task_id,
-        "attempt": str(attempt),
+        "task": "",
+        "attempt": "",
         "trigger": ctx.trigger,
     }
 

@@ -160,8 +160,9 @@ def workflow_to_dict(wf: Workflow) -> dict[str, Any]:
         ("references", [_compact([("id", r.id), ("workflow", r.workflow), ("task", r.task),
                                   ("timeout", r.timeout)]) for r in wf.references] or None),
         ("tasks", [_task_to_dict(t) for t in wf.tasks]),
-        ("relations", [_compact([("from", r.upstream), ("to", r.downstream),
-                                 ("rerun", r.rerun)]) for r in wf.relations] or None),
+        ("relations", [{"from": r.upstream, "to": r.downstream} if r.rerun is None else
+                       {"from": r.upstream, "to": r.downstream, "rerun": r.rerun}
+                       for r in wf.relations] or None),
     ])
 
 
@@ -244,33 +245,36 @@ class _Reader:
             if key not in obj:
                 self.problem(f"{where}.{key}" if where else key, "is required")
         for key, value in obj.items():
-            path = f"{where}.{key}" if where else key
             kind = kinds.get(key)
             if kind is None:
                 if not extra_ok:
-                    self.problem(path, unknown_field(key, kinds))
+                    self.problem(f"{where}.{key}" if where else key, unknown_field(key, kinds))
                 continue
             if kind == "list":
                 ok, expected = isinstance(value, list), "a list"
+            elif kind == "str":  # most fields: skip the table and the call
+                ok, expected = isinstance(value, str), "a string"
             else:
                 check, expected = KINDS[kind]
                 ok = check(value)
             if ok:
                 out[key] = value
             else:
-                self.problem(path, f"must be {expected}, not {json.dumps(value)[:60]}")
+                self.problem(f"{where}.{key}" if where else key,
+                             f"must be {expected}, not {json.dumps(value)[:60]}")
         return out
 
-    def objects(self, value: Any, where: str) -> list[tuple[str, dict[str, Any] | None]]:
-        """The items of a list of objects; an item that is not an object is reported and
-        read as None so the items after it keep their index (``tasks[3]`` stays 3)."""
+    def objects(self, value: Any, where: str) -> list[tuple[int, dict[str, Any] | None]]:
+        """The items of a list of objects with their index; an item that is not an
+        object is reported and read as None so the items after it keep their index
+        (``tasks[3]`` stays 3)."""
         items = value if isinstance(value, list) else []
-        found = []
+        found: list[tuple[int, dict[str, Any] | None]] = []
         for i, item in enumerate(items):
             if not isinstance(item, dict):
                 self.problem(f"{where}[{i}]", "must be an object")
                 item = None
-            found.append((f"{where}[{i}]", item))
+            found.append((i, item))
         return found
 
     def item_fields(self, item: dict[str, Any] | None, where: str, kinds: Mapping[str, str],
@@ -290,19 +294,29 @@ def parse_workflow(data: Any) -> tuple[Workflow, list[Problem]]:
     if "schedule" in top:
         schedule = Schedule(**reader.fields(top["schedule"], "schedule", _SCHEDULE_KINDS))
     references = []
-    for where, item in reader.objects(top.get("references"), "references"):
-        f = reader.item_fields(item, where, _REFERENCE_KINDS, required=("id", "workflow"))
+    for i, item in reader.objects(top.get("references"), "references"):
+        f = reader.item_fields(item, f"references[{i}]", _REFERENCE_KINDS,
+                               required=("id", "workflow"))
         references.append(Reference(id=f.get("id", ""), workflow=f.get("workflow", ""),
                                     task=f.get("task"), timeout=f.get("timeout")))
     tasks = []
-    for where, item in reader.objects(top.get("tasks"), "tasks"):
-        f = reader.item_fields(item, where, _TASK_KINDS, required=("id", "type"),
+    for i, item in reader.objects(top.get("tasks"), "tasks"):
+        f = reader.item_fields(item, f"tasks[{i}]", _TASK_KINDS, required=("id", "type"),
                                extra_ok=True)
         options = {k: v for k, v in (item or {}).items() if k not in _TASK_KINDS}
         tasks.append(Task(**{"id": "", "type": "", **f}, options=options))
     relations = []
-    for where, item in reader.objects(top.get("relations"), "relations"):
-        f = reader.item_fields(item, where, _RELATION_KINDS, required=("from", "to"))
+    for i, item in reader.objects(top.get("relations"), "relations"):
+        # big workflows are mostly relations, and a run reads its workflow twice: a
+        # plainly well-formed one (from, to, maybe a boolean rerun) is built directly
+        if item is not None:
+            up, down, rerun = item.get("from"), item.get("to"), item.get("rerun")
+            if type(up) is str and type(down) is str and (
+                    len(item) == 2 or (len(item) == 3 and type(rerun) is bool)):
+                relations.append(Relation(up, down, rerun))
+                continue
+        f = reader.item_fields(item, f"relations[{i}]", _RELATION_KINDS,
+                               required=("from", "to"))
         relations.append(Relation(f.get("from", ""), f.get("to", ""), f.get("rerun")))
     wf = Workflow(
         name=top.get("name", ""), description=top.get("description"), params=top.get("params"),
@@ -360,5 +374,5 @@ def pin_resources(wf: Workflow, latest: Callable[[str], int | None]) -> Workflow
 
     tasks = [replace(t, resource=t.resource and pin(t.resource),
                      files=None if t.files is None else [pin(f) for f in t.files])
-             for t in wf.tasks]
+             if t.resource or t.files else t for t in wf.tasks]
     return replace(wf, tasks=tasks)

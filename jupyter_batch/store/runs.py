@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
-from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, Table, bindparam, func, insert, select, update
@@ -38,6 +37,7 @@ class RunRepo:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._ids: dict[int, dict[str, int]] = {}
+        self._statements: dict[tuple[str, tuple[str, ...], bool], _Compiled] = {}
 
     def create(self, *, workflow: Workflow, version: int | None, logical_date: str,
                trigger: str, params: dict[str, Any], owner: str | None,
@@ -195,26 +195,46 @@ class RunRepo:
             return
         with self._engine.begin() as conn:
             ids = self._task_run_ids(conn, {run_id for run_id, _ in tasks})
-            _write_alike(conn, tr_t, [{"_id": ids[key], **values}
-                                      for key, values in tasks.items()])
-            new = [{"task_run_id": ids[(r, t)], "attempt": a, **{k: v for k, v in row.items()
-                                                                   if k != "new"}}
-                   for (r, t, a), row in attempts.items() if row["new"]]
-            for row in new:  # one attempt may start and end in the same batch
-                row.setdefault("ended_at", None)
-                row.setdefault("exit_code", None)
-                row.setdefault("message", None)
-            if new:
-                conn.execute(insert(att_t), new)
-            _write_alike(conn, att_t, [
-                {"_task_run_id": ids[(r, t)], "_attempt": a,
-                 **{k: v for k, v in row.items() if k != "new"}}
-                for (r, t, a), row in attempts.items() if not row["new"]])
+            cursor = conn.connection.cursor()
+            try:
+                self._write_alike(cursor, tr_t, [{"_id": ids[r][t], **values}
+                                                 for (r, t), values in tasks.items()])
+                new = [{"task_run_id": ids[r][t], "attempt": a,
+                        **{k: v for k, v in row.items() if k != "new"}}
+                       for (r, t, a), row in attempts.items() if row["new"]]
+                for row in new:  # one attempt may start and end in the same batch
+                    row.setdefault("ended_at", None)
+                    row.setdefault("exit_code", None)
+                    row.setdefault("message", None)
+                self._write_alike(cursor, att_t, new, insert_rows=True)
+                self._write_alike(cursor, att_t, [
+                    {"_task_run_id": ids[r][t], "_attempt": a,
+                     **{k: v for k, v in row.items() if k != "new"}}
+                    for (r, t, a), row in attempts.items() if not row["new"]])
+            finally:
+                cursor.close()
             for run_id, values in runs.items():
                 conn.execute(update(runs_t).where(runs_t.c.id == run_id).values(**values))
 
-    def _task_run_ids(self, conn: Connection, run_ids: set[int]) -> dict[tuple[int, str], int]:
-        """(run id, task id) → task run row id, cached: these ids never change."""
+    def _write_alike(self, cursor: Any, table: Table, rows: list[dict[str, Any]],
+                     insert_rows: bool = False) -> None:
+        """INSERT ``rows``, or UPDATE them keyed by their ``_``-prefixed keys: one
+        executemany per column set, on the DBAPI cursor. The few shapes that recur are
+        compiled once for the engine's dialect; going through SQLAlchemy's execution
+        for each batch cost more than the database did."""
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row in rows:
+            groups.setdefault(tuple(sorted(row)), []).append(row)
+        for columns, group in groups.items():
+            key = (table.name, columns, insert_rows)
+            statement = self._statements.get(key)
+            if statement is None:
+                statement = self._statements[key] = _Compiled(
+                    _write_statement(table, columns, insert_rows), self._engine.dialect)
+            statement.executemany(cursor, group)
+
+    def _task_run_ids(self, conn: Connection, run_ids: set[int]) -> dict[int, dict[str, int]]:
+        """run id → task id → task run row id, cached: these ids never change."""
         missing = [r for r in run_ids if r not in self._ids]
         if missing:
             for row in conn.execute(select(tr_t.c.id, tr_t.c.run_id, tr_t.c.task_id)
@@ -222,7 +242,7 @@ class RunRepo:
                 self._ids.setdefault(row.run_id, {})[row.task_id] = row.id
             while len(self._ids) > 256:
                 self._ids.pop(next(iter(self._ids)))
-        return {(r, t): i for r in run_ids for t, i in self._ids.get(r, {}).items()}
+        return {r: self._ids.get(r, {}) for r in run_ids}
 
     def set_definition(self, run_id: int, workflow: Workflow) -> None:
         """Replace a run's pinned definition (a rerun with the latest resource versions);
@@ -263,22 +283,39 @@ def _run_values(c: RunChange) -> dict[str, Any]:
     return values
 
 
-@cache
-def _update_statement(table: Table, columns: tuple[str, ...]) -> Any:
-    """The UPDATE for rows with these keys (``_``-prefixed ones select the row), built
-    once: a handful of shapes recur for every state change."""
-    keys = [c for c in columns if c.startswith("_")]
-    # a bind parameter may not share a column's name in an UPDATE's SET clause
-    return update(table).where(*[table.c[k[1:]] == bindparam(k) for k in keys]).values(
-        {c: bindparam(f"set_{c}") for c in columns if not c.startswith("_")})
+def _write_statement(table: Table, columns: tuple[str, ...], insert_rows: bool) -> Any:
+    """An INSERT of rows with these keys, or the UPDATE of them (``_``-prefixed keys
+    select the row, the others are set). Bind parameters are named after the keys."""
+    if insert_rows:
+        return insert(table).values({c: bindparam(c) for c in columns})
+    return update(table).where(
+        *[table.c[k[1:]] == bindparam(k) for k in columns if k.startswith("_")]).values(
+        {c: bindparam(c) for c in columns if not c.startswith("_")})
 
 
-def _write_alike(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """UPDATE rows keyed by their ``_``-prefixed keys, one executemany per column set."""
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for row in rows:
-        groups.setdefault(tuple(sorted(row)), []).append(row)
-    for columns, group in groups.items():
-        conn.execute(_update_statement(table, columns),
-                     [{k if k.startswith("_") else f"set_{k}": v for k, v in row.items()}
-                      for row in group])
+class _Compiled:
+    """A statement compiled for one dialect, run with rows of plain values on a DBAPI
+    cursor: the SQL text in the driver's parameter style, the parameter order (for
+    positional styles) and each parameter's conversion (dates, JSON), as SQLAlchemy's
+    own execution would apply them. Works for any dialect (sqlite3, psycopg, ...)."""
+
+    def __init__(self, statement: Any, dialect: Any) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = compiled.string
+        self.order: list[str] | None = list(compiled.positiontup or []) \
+            if compiled.positional else None
+        self.convert = {}
+        for name, bind in compiled.binds.items():
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                self.convert[name] = processor
+
+    def executemany(self, cursor: Any, rows: list[dict[str, Any]]) -> None:
+        convert = self.convert
+        if self.order is None:
+            params: list[Any] = [{k: convert[k](v) if k in convert else v
+                                  for k, v in row.items()} for row in rows]
+        else:
+            params = [tuple(convert[k](row[k]) if k in convert else row[k]
+                            for k in self.order) for row in rows]
+        cursor.executemany(self.sql, params)

@@ -2,7 +2,7 @@
 
 Changes are queued in order and a writer thread persists everything queued so far in
 one transaction, so under load many transitions share a commit. ``flush`` waits until
-everything put before it is stored.
+everything put before it is stored; ``on_stored`` hears of each batch once it is.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
+from collections.abc import Callable
 
 from ..model.changes import Change
 from .runs import RunRepo
@@ -26,8 +27,10 @@ class StateWriter:
     small writes into one; ``flush`` skips it.
     """
 
-    def __init__(self, runs: RunRepo, linger: float = 0.02) -> None:
+    def __init__(self, runs: RunRepo, linger: float = 0.02,
+                 on_stored: Callable[[list[Change]], None] | None = None) -> None:
         self._runs = runs
+        self._on_stored = on_stored
         self._linger = linger
         self._flushing = 0
         self._pending: deque[Change] = deque()
@@ -77,6 +80,12 @@ class StateWriter:
                 self._runs.apply(batch)
             except Exception:  # keep the writer alive; the changes are logged as lost
                 log.exception("could not store %d state changes", len(batch))
+            else:
+                if self._on_stored is not None:
+                    try:
+                        self._on_stored(batch)
+                    except Exception:
+                        log.exception("a listener of stored state changes failed")
             with self._cond:
                 self._written_count += len(batch)
                 self._cond.notify_all()

@@ -26,9 +26,11 @@ class AppTask(TaskType):
         if ctx.resource_path is None or fmt in ARCHIVE_FORMATS:
             if not args:
                 raise InvalidInput("an app task needs 'args' naming the program to run")
-            program = ctx.workdir / args[0]
-            if not args[0].startswith("/") and program.is_file():
-                args[0] = str(program)
+            # only a resource can have put the program in the (fresh) working directory
+            if (ctx.task.resource or ctx.task.files) and not args[0].startswith("/"):
+                program = ctx.workdir / args[0]
+                if program.is_file():
+                    args[0] = str(program)
             return self.process(ctx, args)
         launcher = {"jar": ["java", "-jar"], "sh": ["sh"], "py": [ctx.python]}[fmt or ""]
         return self.process(ctx, [*launcher, ctx.resource_file, *args])

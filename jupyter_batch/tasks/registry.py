@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator, Mapping
-from importlib.metadata import entry_points
 from typing import Any
 
 from ..errors import NotFound
@@ -43,6 +42,8 @@ class _Registry:
 
     def plugins(self) -> dict[str, Any]:
         if self._plugins is None:
+            from importlib.metadata import entry_points  # ~10 ms to import: only now
+
             self._plugins = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)
                              if ep.name not in BUILTIN}
         return self._plugins

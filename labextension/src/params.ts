@@ -123,3 +123,12 @@ export function isAbout(where: string, key: string): boolean {
 export function problemsOf(problems: readonly IProblem[], ...keys: string[]): string[] {
   return problems.filter(p => keys.some(key => isAbout(p.where, key))).map(p => p.message);
 }
+
+/**
+ * A parameter's problem as shown beside its field: the server ends some ("is required:
+ * <help>") with the help text, which the field already shows right above.
+ */
+export function besideField(message: string, help: string): string {
+  const repeated = `: ${help}`;
+  return help && message.endsWith(repeated) ? message.slice(0, -repeated.length) : message;
+}

@@ -108,6 +108,9 @@ def test_form_from_the_schema_problems_beside_fields_then_a_workflow_that_runs(
     field(detail, "workflow").locator("input").fill("unpivot_sales")
     use(detail)
     wait_problem(detail, "params.source", "is required")
+    # beside its field, a problem does not repeat the help text shown above it
+    assert field(detail, "params.source").locator(".jp-batch-field-problem").inner_text() \
+        == "is required"
     wait_problem(detail, "params.target", "is required")
     assert "is required" not in detail.locator(".jp-batch-error").inner_text()
     assert batch.workflow("unpivot_sales") is None

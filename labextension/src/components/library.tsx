@@ -2,7 +2,7 @@ import React, { useEffect, useId, useRef, useState } from 'react';
 
 import type { BatchApiError } from '../api';
 import { cronInWords, formatTime } from '../format';
-import { exampleValues, problemsOf, requestOf } from '../params';
+import { besideField, exampleValues, problemsOf, requestOf } from '../params';
 import type { FieldValue, IProblem, IUseForm } from '../params';
 import type {
   ILibraryParam,
@@ -167,7 +167,9 @@ function ParamField(props: {
       field={`params.${param.name}`}
       label={label}
       help={param.help}
-      problems={problemsOf(props.problems, `params.${param.name}`)}
+      problems={problemsOf(props.problems, `params.${param.name}`).map(message =>
+        besideField(message, param.help)
+      )}
       inline={param.type === 'boolean'}
     >
       {(id, invalid) => (

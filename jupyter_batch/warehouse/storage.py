@@ -12,7 +12,7 @@ from ..errors import InvalidInput
 #: fsspec protocol → the extra of jupyter-batch that installs its backend
 EXTRAS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs", "abfs": "azure",
           "abfss": "azure", "az": "azure", "adl": "azure", "sftp": "sftp", "ssh": "sftp",
-          "http": "http", "https": "http"}
+          "http": "http", "https": "http", "hdfs": "hdfs"}
 
 
 def protocol_of(url: str) -> str:

@@ -1,12 +1,15 @@
 """Named leases in the database: at most one holder at a time, taken over once expired.
 
-Time is the database's clock, so processes on different machines sharing one store agree
-on when a lease has expired. Each step is one short transaction; a holder that stops
-renewing (killed, frozen, cut off) loses the lease ``ttl`` seconds after its last renewal.
+Time is the database's clock (SQLite, PostgreSQL), so processes on different machines
+sharing one store agree on when a lease has expired; on another database it is each
+process's own clock, and the machines sharing it must keep theirs in step. Each step is
+one short transaction; a holder that stops renewing (killed, frozen, cut off) loses the
+lease ``ttl`` seconds after its last renewal.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, case, delete, insert, or_, select, text, update
@@ -32,9 +35,12 @@ class LeaseState:
 class LeaseRepo:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._now_sql = text(_NOW.get(engine.dialect.name, _NOW["postgresql"]))
+        now = _NOW.get(engine.dialect.name)
+        self._now_sql = None if now is None else text(now)
 
     def _now(self, conn: Connection) -> float:
+        if self._now_sql is None:
+            return time.time()
         return float(conn.execute(self._now_sql).scalar_one())
 
     def hold(self, name: str, holder: str, ttl: float) -> bool:

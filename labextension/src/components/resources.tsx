@@ -14,6 +14,29 @@ export interface IResourceActions {
   refresh: () => void;
 }
 
+/** A choice of one of a resource's versions (the two ends of a diff). */
+function VersionSelect(props: {
+  label: string;
+  versions: readonly IResourceVersion[];
+  value: number;
+  onChange: (version: number) => void;
+}): JSX.Element {
+  return (
+    <select
+      className="jp-batch-select"
+      aria-label={props.label}
+      value={props.value}
+      onChange={event => props.onChange(Number(event.target.value))}
+    >
+      {props.versions.map(v => (
+        <option key={v.version} value={v.version}>
+          v{v.version}
+        </option>
+      ))}
+    </select>
+  );
+}
+
 export interface IResourcesViewProps {
   resources: readonly IResourceInfo[];
   loaded: boolean;
@@ -70,31 +93,9 @@ function Versions(props: {
       {text && versions.length > 1 && (
         <div className="jp-batch-toolbar jp-batch-diffbar">
           <span>Diff</span>
-          <select
-            className="jp-batch-select"
-            aria-label="diff from"
-            value={from}
-            onChange={event => setFrom(Number(event.target.value))}
-          >
-            {versions.map(v => (
-              <option key={v.version} value={v.version}>
-                v{v.version}
-              </option>
-            ))}
-          </select>
+          <VersionSelect label="diff from" versions={versions} value={from} onChange={setFrom} />
           <span>→</span>
-          <select
-            className="jp-batch-select"
-            aria-label="diff to"
-            value={to}
-            onChange={event => setTo(Number(event.target.value))}
-          >
-            {versions.map(v => (
-              <option key={v.version} value={v.version}>
-                v{v.version}
-              </option>
-            ))}
-          </select>
+          <VersionSelect label="diff to" versions={versions} value={to} onChange={setTo} />
           <ActionButton
             label="Show diff"
             disabled={from === to}

@@ -110,7 +110,7 @@ def main() -> None:
             from jupyter_batch.executors.dask import local_cluster
 
             cluster = stack.enter_context(local_cluster(threads_per_worker=4,
-                                                        dashboard_address=None))
+                                                        dashboard_address=":0"))
             services["dask"] = BatchService(
                 data_dir=stack.enter_context(tempfile.TemporaryDirectory()),
                 executor="dask", dask_address=cluster.scheduler_address)

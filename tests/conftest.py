@@ -91,5 +91,5 @@ def dask_cluster() -> Iterator[str]:
     shared by every test that runs tasks on Dask (starting one takes seconds)."""
     from jupyter_batch.executors.dask import local_cluster
 
-    with local_cluster(threads_per_worker=8, dashboard_address=None) as cluster:
+    with local_cluster(threads_per_worker=8, dashboard_address=":0") as cluster:
         yield cluster.scheduler_address

@@ -15,6 +15,7 @@ import contextlib
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -28,11 +29,61 @@ from ..model.process import ProcessResult, ProcessSpec
 _LAUNCHER = str(Path(__file__).with_name("rlimit_exec.py"))
 
 
+_FS_ENCODING, _FS_ERRORS = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
+_DEFAULT_PATH = os.defpath.encode()
+
+
+def _encode_env(env: dict[str, str]) -> dict[bytes, bytes]:
+    """An environment as the OS takes it (what ``os.fsencode`` does, without a call per
+    string). Popen encodes a ``str`` environment in Python on every start; bytes pass
+    through."""
+    return {k.encode(_FS_ENCODING, _FS_ERRORS): v.encode(_FS_ENCODING, _FS_ERRORS)
+            for k, v in env.items()}
+
+
+class ProgramPaths:
+    """Where a program named without a folder lives, looked up in ``PATH`` as ``exec``
+    would, and remembered for ``ttl`` seconds.
+
+    Given a bare name, Popen builds every candidate path in Python and the child tries
+    ``execve`` on each in turn until one exists — nine failed ``execve`` calls for
+    ``true`` with a typical PATH, while the starting thread holds the GIL. Like a
+    shell's command hash, a remembered path can miss a program installed meanwhile in
+    an earlier PATH folder; the ``ttl`` bounds that, and a remembered path that went
+    away is looked up again (``forget``).
+    """
+
+    def __init__(self, ttl: float = 5.0) -> None:
+        self._ttl = ttl
+        self._known: dict[tuple[str, bytes], tuple[str, float]] = {}
+
+    def find(self, name: str, search_path: bytes) -> str | None:
+        """The program's full path, or None (a name with a folder is not looked up)."""
+        if os.sep in name:
+            return None
+        key = (name, search_path)
+        now = time.monotonic()
+        known = self._known.get(key)
+        if known is not None and known[1] > now:
+            return known[0]
+        found = shutil.which(name, path=os.fsdecode(search_path))
+        if found is None:
+            self._known.pop(key, None)
+            return None
+        self._known[key] = (found, now + self._ttl)
+        return found
+
+    def forget(self, name: str, search_path: bytes) -> None:
+        self._known.pop((name, search_path), None)
+
+
 def _kill_group(pgid: int, sig: int) -> None:
     if pgid <= 0:  # never signal our own group (0) or every process (-1)
         return
-    with contextlib.suppress(ProcessLookupError, PermissionError):
+    try:  # noqa: SIM105 (called after every task: cheaper than contextlib.suppress)
         os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def end_leftovers(pids: list[int], marker: str) -> list[int]:
@@ -261,9 +312,10 @@ class LocalExecutor:
                  base_env: dict[str, str] | None = None) -> None:
         self.grace = grace
         self.warm_pool_size = warm_pool_size
-        # Reading os.environ re-encodes every variable (~0.5 ms a task); a plain copy
-        # made once does not.
-        self._base_env = dict(os.environ) if base_env is None else base_env
+        # encoded once: reading os.environ, or handing Popen a str environment, encodes
+        # every variable again on each start
+        self._base_env = _encode_env(dict(os.environ) if base_env is None else base_env)
+        self._programs = ProgramPaths()
         self._servers: dict[str, ForkServerClient] = {}
         self._lock = threading.Lock()
         # opened once: opening /dev/null for every task is a measurable cost
@@ -291,16 +343,27 @@ class LocalExecutor:
         if limits.memory_mb or limits.cpu_seconds:
             argv = [sys.executable, "-S", _LAUNCHER, str((limits.memory_mb or 0) * 1024 * 1024),
                     str(limits.cpu_seconds or 0), "--", *argv]
-        env = {**self._base_env, **spec.env}
+        env = _encode_env(spec.env)
+        search_path = env.get(b"PATH", self._base_env.get(b"PATH", _DEFAULT_PATH))
         log = os.open(spec.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         try:
             if spec.log_header:
                 os.write(log, spec.log_header.encode("utf-8", errors="replace"))
-            proc = subprocess.Popen(argv, cwd=spec.cwd, env=env, stdin=self._devnull,
-                                    stdout=log, stderr=subprocess.STDOUT,
-                                    start_new_session=True, close_fds=True)
+            try:
+                return self._start_process(argv, spec, env, log, search_path)
+            except FileNotFoundError:  # a remembered program went away: look again
+                self._programs.forget(argv[0], search_path)
+                return self._start_process(argv, spec, env, log, search_path)
         finally:
             os.close(log)
+
+    def _start_process(self, argv: list[str], spec: ProcessSpec, env: dict[bytes, bytes],
+                       log: int, search_path: bytes) -> GroupExecution:
+        """Start ``argv`` with the task's variables ``env`` over the inherited ones."""
+        proc = subprocess.Popen(argv, executable=self._programs.find(argv[0], search_path),
+                                cwd=spec.cwd, env={**self._base_env, **env},
+                                stdin=self._devnull, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True, close_fds=True)
         return PopenExecution(proc, spec, self.grace)
 
     def close(self) -> None:

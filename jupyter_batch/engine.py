@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from . import dag
 from .errors import BatchError
@@ -205,12 +205,14 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-@dataclass(frozen=True)
-class AttemptPaths:
-    workdir: Path
-    log: Path
-    outputs: Path
-    notebook: Path
+class AttemptPaths(NamedTuple):
+    """An attempt's files, as plain strings: the engine makes and names them for every
+    task, and joining pathlib paths costs several microseconds each."""
+
+    workdir: str
+    log: str
+    outputs: str
+    notebook: str
 
 
 @dataclass(frozen=True)
@@ -234,13 +236,15 @@ class RunFolders:
         return (self.root / "work", self.root / "logs", self.root / "outputs",
                 self.root / "notebooks")
 
+    @cached_property
+    def _prefixes(self) -> tuple[str, ...]:
+        return tuple(f"{folder}{os.sep}" for folder in self._folders)
+
     def attempt(self, task: str, attempt: int) -> AttemptPaths:
-        # joined to ready folders: pathlib parses only the new part, a cost per task
         stem = f"{task}.{attempt}"
-        work, logs, outputs, notebooks = self._folders
-        return AttemptPaths(workdir=work / stem, log=logs / f"{stem}.log",
-                            outputs=outputs / f"{stem}.txt",
-                            notebook=notebooks / f"{stem}.ipynb")
+        work, logs, outputs, notebooks = self._prefixes
+        return AttemptPaths(f"{work}{stem}", f"{logs}{stem}.log", f"{outputs}{stem}.txt",
+                            f"{notebooks}{stem}.ipynb")
 
     @property
     def pids(self) -> Path:
@@ -536,7 +540,7 @@ class _Driver:
         attempt = self.attempt[node]
         paths = self.folders.attempt(node, attempt)
         builtins, params = self._values(task, attempt)
-        self._move(node, S.RUNNING, attempt_started=True, log_path=str(paths.log))
+        self._move(node, S.RUNNING, attempt_started=True, log_path=paths.log)
         started = time.monotonic()
         with self.lock:
             self.running[node] = None
@@ -577,24 +581,24 @@ class _Driver:
                 builtins: dict[str, str], params: dict[str, Any]) -> Any:
         """Make the working directory, place the resources, start the process."""
         node = task.id
-        workdir = paths.workdir
         try:
-            workdir.mkdir()
+            os.mkdir(paths.workdir)
         except FileExistsError:  # left by a driver that died before recording it
-            workdir.rename(workdir.with_name(f"{workdir.name}.crashed-{time.time_ns()}"))
-            workdir.mkdir()
+            os.rename(paths.workdir, f"{paths.workdir}.crashed-{time.time_ns()}")
+            os.mkdir(paths.workdir)
+        workdir = Path(paths.workdir)
         refs = ([task.resource] if task.resource else []) + list(task.files or [])
         placed = materialise(refs, self.engine.fetch, workdir) if refs else {}
         env = task_environment(builtins, params)
-        env["BATCH_OUTPUT"] = str(paths.outputs)
+        env["BATCH_OUTPUT"] = paths.outputs
         env["BATCH_WAREHOUSE"] = str(self.engine.warehouse)
         # built-ins win: a parameter never changes what ${ds} means
         values = {**{k: param_text(v) for k, v in params.items()}, **builtins}
         main = placed.get(parse_ref(task.resource).name) if task.resource else None
-        ctx = TaskContext(task=task, workdir=workdir, log_path=paths.log, env=env,
+        ctx = TaskContext(task=task, workdir=workdir, log_path=Path(paths.log), env=env,
                           values=values, builtins=builtins, params=params,
                           resource_path=main, limits=self._limits(task),
-                          python=self.engine.python, output_path=paths.notebook,
+                          python=self.engine.python, output_path=Path(paths.notebook),
                           warehouse=self.engine.warehouse)
         spec: ProcessSpec = registry.task_type(task.type).build(ctx)
         versions = f"# resources: {' '.join(refs)}\n" if refs else ""
@@ -602,7 +606,7 @@ class _Driver:
             f"# jupyter-batch: run {self.plan.run_id}, task {node}, attempt {attempt}\n"
             f"{versions}# command: {shlex.join(spec.argv)[:500]}\n"),
             pool=self._pool(task), run_folder=self.folders.root,
-            returns=(*spec.returns, paths.outputs))
+            returns=(*spec.returns, Path(paths.outputs)))
         execution = self.engine.executor.start(spec)
         os.write(self.pids_fd, f"{node}.{attempt} {execution.pid}\n".encode())
         return execution
@@ -654,7 +658,7 @@ class _Driver:
         _append(paths.log, f"# jupyter-batch: {outcome}\n")
         return ("done", node, (result, _read_outputs(paths.outputs), elapsed))
 
-    def _log_watch(self, node: str, attempt: int, log_path: Path) -> Callable[[], None]:
+    def _log_watch(self, node: str, attempt: int, log_path: str) -> Callable[[], None]:
         """What a worker does each second while its process runs: tell when the log grew
         (one stat; a follower then reads only the new part)."""
         seen = 0
@@ -723,7 +727,7 @@ def _exit_message(code: int | None, elapsed: float) -> str:
     return f"exited with code {code} after {elapsed:.1f} s"
 
 
-def _failure(exc: Exception, log_path: Path) -> ProcessResult:
+def _failure(exc: Exception, log_path: str) -> ProcessResult:
     """An attempt that could not start or be watched: a failed result, told in its log.
     A failure is a result: a bug never loses the run."""
     if isinstance(exc, (BatchError, OSError)):
@@ -735,12 +739,12 @@ def _failure(exc: Exception, log_path: Path) -> ProcessResult:
     return ProcessResult(exit_code=None, ended_by=message)
 
 
-def _append(path: Path, text: str) -> None:
+def _append(path: str, text: str) -> None:
     flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
     try:
         fd = os.open(path, flags, 0o644)
     except FileNotFoundError:  # the run's folders went missing: still tell what happened
-        path.parent.mkdir(parents=True, exist_ok=True)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
         fd = os.open(path, flags, 0o644)
     try:
         os.write(fd, text.encode("utf-8", errors="replace"))
@@ -748,8 +752,10 @@ def _append(path: Path, text: str) -> None:
         os.close(fd)
 
 
-def _read_outputs(path: Path) -> dict[str, str]:
+def _read_outputs(path: str) -> dict[str, str]:
     """``key=value`` lines a task appended to ``$BATCH_OUTPUT``; the last value wins."""
+    if not os.access(path, os.F_OK):  # most tasks write none: no exception to raise
+        return {}
     try:
         with open(path, encoding="utf-8") as f:
             text = f.read()

@@ -660,8 +660,8 @@ class BatchService:
         ipynb JSON or exported to HTML; with the attempt number."""
         attempts = self.store.runs.attempts(run_id, task_id)
         chosen = attempts[-1].attempt if attempts and attempt is None else attempt
-        path = RunFolders(self.data_dir / "runs" / str(run_id)).attempt(
-            task_id, chosen or 0).notebook
+        path = Path(RunFolders(self.data_dir / "runs" / str(run_id)).attempt(
+            task_id, chosen or 0).notebook)
         if chosen is None or not path.is_file():
             raise NotFound(f"task {task_id!r} of run {run_id} has no executed notebook"
                            + (f" for attempt {chosen}" if chosen else ""))

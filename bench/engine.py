@@ -5,6 +5,11 @@ The raw baseline runs the same processes (`true`) with no engine: layer by layer
 topological order on a 2-thread pool (for these shapes that is exactly what the
 dependencies allow). The ratio engine/raw is the figure to watch; target ≤ 1.3.
 
+The floor column runs the raw baseline plus the files issue #3 requires of every
+attempt and raw skips — a working directory of its own, a new log file with a header
+and a footer, its own session — still without an engine: the least any engine doing
+that could add here.
+
 The Dask columns run the same DAGs through the engine with the Dask executor, on a
 LocalCluster of two worker processes on this machine: each task then also travels to a
 worker and back (its folder packed, its log and result returned).

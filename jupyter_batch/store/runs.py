@@ -63,9 +63,14 @@ class RunRepo:
                     logical_date=logical_date, trigger=trigger, state=RunState.QUEUED.value,
                     params=params, definition=workflow.to_dict(), cycle=cycle, owner=owner,
                     created_at=now)).inserted_primary_key[0]
-                conn.execute(insert(tr_t), [
-                    dict(run_id=run_id, task_id=node, state=TaskState.PENDING.value, attempt=0,
-                         outputs={}) for node in workflow.node_ids])
+                cursor = conn.connection.cursor()
+                try:  # a row per node: one executemany, as apply writes its batches
+                    self._write_alike(cursor, tr_t, [
+                        {"run_id": run_id, "task_id": node, "state": TaskState.PENDING.value,
+                         "attempt": 0, "outputs": {}} for node in workflow.node_ids],
+                        insert_rows=True)
+                finally:
+                    cursor.close()
         except IntegrityError:
             raise Conflict(f"workflow {workflow.name!r} already has a run for cycle "
                            f"{cycle}") from None

@@ -26,7 +26,8 @@ from ..errors import Conflict, NotFound
 from ..model.changes import Change, RunChange, TaskChange
 from ..model.records import Run, TaskAttempt, TaskRun
 from ..model.states import RunState, TaskState
-from ..model.workflow import Workflow
+from ..model.workflow import Workflow, workflow_to_json
+from .db import JSONText
 from .tables import runs as runs_t
 from .tables import task_attempts as att_t
 from .tables import task_runs as tr_t
@@ -61,7 +62,8 @@ class RunRepo:
                 run_id = conn.execute(insert(runs_t).values(
                     workflow=workflow.name, workflow_version=version,
                     logical_date=logical_date, trigger=trigger, state=RunState.QUEUED.value,
-                    params=params, definition=workflow.to_dict(), cycle=cycle, owner=owner,
+                    params=params, definition=JSONText(workflow_to_json(workflow)),
+                    cycle=cycle, owner=owner,
                     created_at=now)).inserted_primary_key[0]
                 cursor = conn.connection.cursor()
                 try:  # a row per node: one executemany, as apply writes its batches
@@ -282,7 +284,7 @@ class RunRepo:
         each attempt's log names the versions it ran."""
         with self._engine.begin() as conn:
             conn.execute(update(runs_t).where(runs_t.c.id == run_id)
-                         .values(definition=workflow.to_dict()))
+                         .values(definition=JSONText(workflow_to_json(workflow))))
 
     def set_owner(self, run_id: int, owner: str | None) -> None:
         with self._engine.begin() as conn:

@@ -340,13 +340,13 @@ class BatchService:
     def export_workflow(self, name: str, version: int | None = None) -> Workflow:
         """The draft (``version`` None) or a published version, as a workflow file holds it."""
         if version is None:
-            return self.store.workflows.get(name).draft
+            return self.store.workflows.draft(name)
         return self.workflow_version(name, version).definition
 
     def publish(self, name: str, message: str = "", author: str | None = None) -> PublishResult:
         """Publish the draft as a new immutable version, every resource pinned to the
         version that is latest now. The draft must still be valid (resources can change)."""
-        draft = self.store.workflows.get(name).draft
+        draft = self.store.workflows.draft(name)
         ctx = self.validation_context()
         require_valid(draft, ctx)
         pinned = pin_resources(draft, self.store.resources.latest_version)
@@ -517,7 +517,7 @@ class BatchService:
         """Run the current draft (a saved workflow's name, or a workflow document) now,
         without publishing it; its resources are pinned to their latest versions."""
         if isinstance(workflow, str):
-            wf = self.store.workflows.get(workflow).draft
+            wf = self.store.workflows.draft(workflow)
             require_valid(wf, self.validation_context())
         else:
             wf, problems = self.validate(workflow)
@@ -533,12 +533,17 @@ class BatchService:
         return self._new_run(version.definition, version.version, day, "manual", params)
 
     def _published(self, name: str) -> WorkflowVersion:
-        """The version that runs: the latest published one of a published workflow."""
-        info = self.store.workflows.get(name)
-        if info.state != "published":
-            raise Conflict(f"workflow {name!r} is {info.state}; publish it first "
-                           "(or pre-run the draft)")
-        return self.store.workflows.version(name)
+        """The version that runs: the latest published one of a published workflow.
+
+        Read with ``published``, which parses that one definition: the workflow's record
+        (``get``) parses the draft to compare it with the version, and ``version`` every
+        version there is — 15 ms for a 3,600-relation workflow with four versions."""
+        current = self.store.workflows.published(name)
+        if current:
+            return current[0]
+        state = self.store.workflows.get(name).state  # NotFound for an unknown name
+        raise Conflict(f"workflow {name!r} is {state}; publish it first (or pre-run the "
+                       "draft)")
 
     def _settle(self) -> None:
         """Make reads reflect every change already told to subscribers: states are

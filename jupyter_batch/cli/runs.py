@@ -46,7 +46,7 @@ def follow(service: Any, run_id: int, quiet: bool) -> int:
 
     console = Console(highlight=False, quiet=quiet)
     run = service.get_run(run_id)
-    total = len(run.definition.node_ids)
+    total = len(run.tasks)  # a task run per node: no need to parse the definition
     with Progress(TextColumn(f"run {run_id} {run.workflow} {run.logical_date}", markup=False),
                   BarColumn(), MofNCompleteColumn(), console=console, transient=True,
                   disable=quiet) as progress:

@@ -259,8 +259,10 @@ class RunHandler(BatchHandler):
     @authorized
     async def get(self, run_id: str) -> None:
         run = await self.call(self.service.get_run, run_id_of(run_id))
-        # the pinned definition it runs: a draft may have changed since a pre-run
-        self.reply({**run_json(run), "definition": run.definition.to_dict()})
+        # the pinned definition it runs (a draft may have changed since a pre-run); the
+        # run parses it on first read, which is work for a thread, not the event loop
+        definition = await self.call(lambda: run.definition.to_dict())
+        self.reply({**run_json(run), "definition": definition})
 
 
 class RunActionHandler(BatchHandler):

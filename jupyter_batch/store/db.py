@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +39,20 @@ def _sqlite_setup(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+class JSONText(str):
+    """JSON text encoded already (a run's definition, see ``workflow_to_json``): a JSON
+    column stores it as it is, where any other value is encoded with ``json.dumps``."""
+
+
+def _json_text(value: object) -> str:
+    """The engine's JSON serializer, on every dialect (sqlite3 calls it in SQLAlchemy's
+    bind processor, psycopg in its own JSON dumper)."""
+    return str(value) if isinstance(value, JSONText) else json.dumps(value)
+
+
 def open_engine(url: str) -> Engine:
     """An engine for ``url`` with its schema migrated to ``SCHEMA_HEAD``."""
-    engine = create_engine(url)
+    engine = create_engine(url, json_serializer=_json_text)
     if engine.dialect.name == "sqlite":
         _sqlite_setup(engine)
     try:

@@ -2,35 +2,47 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, Table, bindparam, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import Conflict, NotFound
 from ..model.changes import Change, RunChange, TaskChange
 from ..model.records import Run, TaskAttempt, TaskRun
 from ..model.states import RunState, TaskState
-from ..model.workflow import Workflow, load_workflow
+from ..model.workflow import Workflow, workflow_to_json
+from .db import JSONText
 from .tables import runs as runs_t
 from .tables import task_attempts as att_t
 from .tables import task_runs as tr_t
 
-
-def _task_run(row: Row) -> TaskRun:
-    return TaskRun(task_id=row.task_id, state=TaskState(row.state), attempt=row.attempt,
-                   started_at=row.started_at, ended_at=row.ended_at, exit_code=row.exit_code,
-                   log_path=row.log_path, message=row.message, outputs=row.outputs or {})
+#: a run's columns, its definition as the JSON text the database holds (``Run`` parses
+#: it when it is first read): a cast, since PostgreSQL's driver would decode a json column
+_RUN_COLUMNS = [cast(c, Text).label(c.name) if c.name == "definition" else c for c in runs_t.c]
 
 
 def _run(row: Row, tasks: list[TaskRun]) -> Run:
     return Run(id=row.id, workflow=row.workflow, workflow_version=row.workflow_version,
                logical_date=row.logical_date, trigger=row.trigger, state=RunState(row.state),
                created_at=row.created_at, started_at=row.started_at, ended_at=row.ended_at,
-               params=row.params or {}, definition=load_workflow(row.definition),
-               message=row.message, tasks=tasks)
+               params=row.params or {}, definition=row.definition, message=row.message,
+               tasks=tasks)
 
 
 class RunRepo:
@@ -50,11 +62,17 @@ class RunRepo:
                 run_id = conn.execute(insert(runs_t).values(
                     workflow=workflow.name, workflow_version=version,
                     logical_date=logical_date, trigger=trigger, state=RunState.QUEUED.value,
-                    params=params, definition=workflow.to_dict(), cycle=cycle, owner=owner,
+                    params=params, definition=JSONText(workflow_to_json(workflow)),
+                    cycle=cycle, owner=owner,
                     created_at=now)).inserted_primary_key[0]
-                conn.execute(insert(tr_t), [
-                    dict(run_id=run_id, task_id=node, state=TaskState.PENDING.value, attempt=0,
-                         outputs={}) for node in workflow.node_ids])
+                cursor = conn.connection.cursor()
+                try:  # a row per node: one executemany, as apply writes its batches
+                    self._write_alike(cursor, tr_t, [
+                        {"run_id": run_id, "task_id": node, "state": TaskState.PENDING.value,
+                         "attempt": 0, "outputs": {}} for node in workflow.node_ids],
+                        insert_rows=True)
+                finally:
+                    cursor.close()
         except IntegrityError:
             raise Conflict(f"workflow {workflow.name!r} already has a run for cycle "
                            f"{cycle}") from None
@@ -63,17 +81,34 @@ class RunRepo:
     # --- reading ---------------------------------------------------------------------
 
     def _row(self, conn: Connection, run_id: int) -> Row:
-        row = conn.execute(select(runs_t).where(runs_t.c.id == run_id)).first()
+        row = conn.execute(select(*_RUN_COLUMNS).where(runs_t.c.id == run_id)).first()
         if row is None:
             raise NotFound(f"no run {run_id}")
         return row
 
+    @functools.cached_property
+    def _task_runs_query(self) -> _CompiledQuery:
+        return _CompiledQuery(
+            select(tr_t.c.task_id, tr_t.c.state, tr_t.c.attempt, tr_t.c.started_at,
+                   tr_t.c.ended_at, tr_t.c.exit_code, tr_t.c.log_path, tr_t.c.message,
+                   tr_t.c.outputs).where(tr_t.c.run_id == bindparam("run_id"))
+            .order_by(tr_t.c.id), self._engine.dialect)
+
     def get(self, run_id: int) -> Run:
+        """A run with its task runs (in the order they were created: the definition's)."""
         with self._engine.connect() as conn:
             row = self._row(conn, run_id)
-            tasks = conn.execute(select(tr_t).where(tr_t.c.run_id == run_id)
-                                 .order_by(tr_t.c.id)).all()
-        return _run(row, [_task_run(t) for t in tasks])
+            cursor = conn.connection.cursor()
+            try:
+                rows = self._task_runs_query.all(cursor, {"run_id": run_id})
+            finally:
+                cursor.close()
+        return _run(row, [
+            TaskRun(task_id=task_id, state=TaskState(state), attempt=attempt,
+                    started_at=started_at, ended_at=ended_at, exit_code=exit_code,
+                    log_path=log_path, message=message, outputs=outputs or {})
+            for task_id, state, attempt, started_at, ended_at, exit_code, log_path, message,
+            outputs in rows])
 
     def list(self, workflow: str | None = None, states: Sequence[str] = (),
              limit: int = 50, offset: int = 0) -> tuple[list[Run], int]:
@@ -85,7 +120,7 @@ class RunRepo:
             where.append(runs_t.c.state.in_(list(states)))
         with self._engine.connect() as conn:
             total = conn.execute(select(func.count()).select_from(runs_t).where(*where)).scalar()
-            rows = conn.execute(select(runs_t).where(*where).order_by(runs_t.c.id.desc())
+            rows = conn.execute(select(*_RUN_COLUMNS).where(*where).order_by(runs_t.c.id.desc())
                                 .limit(limit).offset(offset)).all()
         return [_run(r, []) for r in rows], int(total or 0)
 
@@ -137,7 +172,7 @@ class RunRepo:
         """The newest run of every workflow (without task runs), in one query."""
         newest = select(func.max(runs_t.c.id)).group_by(runs_t.c.workflow)
         with self._engine.connect() as conn:
-            rows = conn.execute(select(runs_t).where(runs_t.c.id.in_(newest))).all()
+            rows = conn.execute(select(*_RUN_COLUMNS).where(runs_t.c.id.in_(newest))).all()
         return {r.workflow: _run(r, []) for r in rows}
 
     def count_active(self, workflow: str, trigger: str) -> int:
@@ -249,7 +284,7 @@ class RunRepo:
         each attempt's log names the versions it ran."""
         with self._engine.begin() as conn:
             conn.execute(update(runs_t).where(runs_t.c.id == run_id)
-                         .values(definition=workflow.to_dict()))
+                         .values(definition=JSONText(workflow_to_json(workflow))))
 
     def set_owner(self, run_id: int, owner: str | None) -> None:
         with self._engine.begin() as conn:
@@ -319,3 +354,26 @@ class _Compiled:
             params = [tuple(convert[k](row[k]) if k in convert else row[k]
                             for k in self.order) for row in rows]
         cursor.executemany(self.sql, params)
+
+
+class _CompiledQuery(_Compiled):
+    """A SELECT compiled once (see ``_Compiled``), its rows fetched on a DBAPI cursor and
+    each column converted by the result processor SQLAlchemy's own result would apply
+    (dates, JSON): reading a run's 200 task runs through SQLAlchemy's execution and Row
+    objects cost 0.9 ms, the database 0.3 ms."""
+
+    def __init__(self, statement: Any, dialect: Any) -> None:
+        super().__init__(statement, dialect)
+        self.results = [c.type.dialect_impl(dialect).result_processor(dialect, None)
+                        for c in statement.selected_columns]
+
+    def all(self, cursor: Any, values: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """Every row the query selects with these parameter ``values``."""
+        params = {k: self.convert[k](v) if k in self.convert else v for k, v in values.items()}
+        cursor.execute(self.sql, params if self.order is None
+                       else tuple(params[k] for k in self.order))
+        columns: list[Any] = list(zip(*cursor.fetchall(), strict=True))  # [] for no row
+        for i, process in enumerate(self.results):
+            if process is not None and columns:
+                columns[i] = map(process, columns[i])
+        return list(zip(*columns, strict=True))

@@ -41,6 +41,13 @@ class WorkflowRepo:
         with self._engine.connect() as conn:
             return self._info(conn, self._row(conn, name))
 
+    def draft(self, name: str) -> Workflow:
+        """The draft alone. ``get`` also tells whether it differs from the published
+        version, which parses that version and the draft once more: 5.8 ms instead of
+        2.1 for a published 3,600-relation workflow."""
+        with self._engine.connect() as conn:
+            return load_workflow(self._row(conn, name).draft)
+
     def list(self) -> list[WorkflowInfo]:
         with self._engine.connect() as conn:
             rows = conn.execute(select(wf_table).order_by(wf_table.c.name)).all()

@@ -19,6 +19,7 @@ from jupyter_batch.model.workflow import (
     load_workflow,
     load_workflow_text,
     parse_workflow,
+    workflow_to_json,
 )
 from jupyter_batch.tasks.registry import specs
 from jupyter_batch.validation import ValidationContext, check_document
@@ -87,6 +88,16 @@ def test_load_then_save_gives_the_same_json(doc: dict[str, Any]) -> None:
     assert wf.to_dict() == doc
     assert json.loads(wf.to_json()) == doc
     assert load_workflow_text(wf.to_json()) == wf
+    assert workflow_to_json(wf) == json.dumps(wf.to_dict())
+
+
+def test_the_compact_json_of_relations_is_what_json_dumps_writes() -> None:
+    wf = Workflow(name="odd", tasks=[Task(id="a", type="shell", command="true")], relations=[
+        Relation('say "hi"', "back\\slash"), Relation("tab\tné", "☃", rerun=False),
+        Relation("a", "b", rerun=True)])
+
+    assert workflow_to_json(wf) == json.dumps(wf.to_dict())
+    assert workflow_to_json(Workflow(name="none")) == json.dumps(Workflow(name="none").to_dict())
 
 
 def test_every_field_is_valid_for_its_type() -> None:

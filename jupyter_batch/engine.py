@@ -268,14 +268,15 @@ class _Driver:
         self.wf = wf
         self.events: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
         self.state: dict[str, TaskState] = dict(plan.states)
-        self.attempt: dict[str, int] = {n: plan.attempts.get(n, 0) for n in wf.node_ids}
+        nodes, edges = wf.node_ids, wf.edges  # both are built on each access
+        self.attempt: dict[str, int] = {n: plan.attempts.get(n, 0) for n in nodes}
         self.outputs = {k: dict(v) for k, v in plan.outputs.items()}
-        self.upstreams: dict[str, list[str]] = {n: [] for n in wf.node_ids}
-        self.downstreams: dict[str, list[str]] = {n: [] for n in wf.node_ids}
-        for u, v in wf.edges:
+        self.upstreams: dict[str, list[str]] = {n: [] for n in nodes}
+        self.downstreams: dict[str, list[str]] = {n: [] for n in nodes}
+        for u, v in edges:
             self.upstreams[v].append(u)
             self.downstreams[u].append(v)
-        self.order = dag.topological_order(wf.node_ids, wf.edges)
+        self.order = dag.topological_order(nodes, edges)
         self.rank = {n: i for i, n in enumerate(self.order)}
         self.tasks = {t.id: t for t in wf.tasks}
         self.references = {r.id: r for r in wf.references}

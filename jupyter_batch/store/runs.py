@@ -312,7 +312,9 @@ def _task_values(c: TaskChange) -> dict[str, Any]:
 def _run_values(c: RunChange) -> dict[str, Any]:
     values: dict[str, Any] = {"state": c.state.value, "message": c.message}
     if c.state == RunState.RUNNING:
-        values.update(ended_at=None, started_at=func.coalesce(runs_t.c.started_at, c.at))
+        # typed as the column: a bare datetime in a SQL function skips its UTC conversion
+        values.update(ended_at=None, started_at=func.coalesce(
+            runs_t.c.started_at, bindparam(None, c.at, type_=runs_t.c.started_at.type)))
     elif c.state.finished:
         values["ended_at"] = c.at
     return values

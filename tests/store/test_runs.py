@@ -65,6 +65,7 @@ def test_task_runs_read_back_as_they_were_written(store: Store) -> None:
         ended_at=end, exit_code=3, log_path="/logs/extract.1.log", message="exit status 3",
         outputs={"rows": "12"})
     assert run.task("extract").started_at.tzinfo == timezone.utc
+    assert run.started_at == start  # the same instant, whatever zone it was given in
     assert run.task("clean") == TaskRun(
         task_id="clean", state=TaskState.PENDING, attempt=0, started_at=None, ended_at=None,
         exit_code=None, log_path=None, message=None, outputs={})

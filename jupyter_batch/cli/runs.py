@@ -9,8 +9,10 @@ the run succeeded, 1 when it did not.
 from __future__ import annotations
 
 import argparse
+import queue
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from ..model.wire import run_json
@@ -36,77 +38,99 @@ def parse_params(pairs: list[str] | None) -> dict[str, str]:
     return params
 
 
-def follow(service: Any, run_id: int, quiet: bool) -> int:
-    """Show a run's progress until it ends; 0 when it succeeded, 1 otherwise."""
+def follow(service: Any, start: Callable[[], int | None], quiet: bool
+           ) -> tuple[int | None, int]:
+    """Start a run with ``start`` and show its progress until it ends; the run's id (None
+    when ``start`` started nothing) and 0 when it succeeded, 1 otherwise.
+
+    Listening begins before the run starts, so a run that ends before this process could
+    subscribe still shows every line; the lines are printed from this thread, never from
+    the engine's. Ctrl-C asks the run to stop and shows it ending.
+    """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
     from rich.text import Text
 
-    from ..model.changes import TaskChange
+    from ..model.changes import RunChange, TaskChange
 
     console = Console(highlight=False, quiet=quiet)
-    run = service.get_run(run_id)
-    total = len(run.tasks)  # a task run per node: no need to parse the definition
-    with Progress(TextColumn(f"run {run_id} {run.workflow} {run.logical_date}", markup=False),
-                  BarColumn(), MofNCompleteColumn(), console=console, transient=True,
-                  disable=quiet) as progress:
-        bar = progress.add_task("tasks", total=total)
-        finished: set[str] = set()
-
-        def show(change: Any) -> None:
-            if not isinstance(change, TaskChange) or change.run_id != run_id:
-                return
-            state = change.state.value
-            detail = f" attempt {change.attempt}" if state == "running" else ""
-            if change.message and state not in ("running", "success"):
-                detail += f" — {change.message}"
-            progress.console.print(Text.assemble(
-                f"{change.at.astimezone():%H:%M:%S}  {change.task_id:<20} ",
-                (state, _STATE_STYLE.get(state, "")), detail))
-            if change.state.finished:
-                finished.add(change.task_id)
-            else:
-                finished.discard(change.task_id)
-            progress.update(bar, completed=len(finished))
-
-        unsubscribe = service.subscribe(show)
-        try:
-            run = _wait(service, run_id)
-        finally:
-            unsubscribe()
-    took = (run.ended_at - run.started_at).total_seconds() if run.ended_at and run.started_at \
-        else 0.0
+    changes: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    unsubscribe = service.subscribe(changes.put)
+    began = time.monotonic()
+    try:
+        run_id = start()
+        if run_id is None:
+            return None, 0
+        run = service.get_run(run_id)
+        total = len(run.tasks)  # a task run per node: no need to parse the definition
+        with Progress(TextColumn(f"run {run_id} {run.workflow} {run.logical_date}",
+                                 markup=False),
+                      BarColumn(), MofNCompleteColumn(), console=console, transient=True,
+                      disable=quiet) as progress:
+            bar = progress.add_task("tasks", total=total)
+            finished: set[str] = set()
+            while True:
+                change = _next_change(service, run_id, changes)
+                if change.run_id != run_id:
+                    continue
+                if isinstance(change, RunChange):
+                    if change.state.finished:
+                        break
+                    continue
+                if not isinstance(change, TaskChange):
+                    continue  # a log grew
+                state = change.state.value
+                detail = f" attempt {change.attempt}" if state == "running" else ""
+                if change.message and state not in ("running", "success"):
+                    detail += f" — {change.message}"
+                progress.console.print(Text.assemble(
+                    f"{change.at.astimezone():%H:%M:%S}  {change.task_id:<20} ",
+                    (state, _STATE_STYLE.get(state, "")), detail),
+                    soft_wrap=True)  # one line per change, also in a pipe or a log
+                if change.state.finished:
+                    finished.add(change.task_id)
+                else:
+                    finished.discard(change.task_id)
+                progress.update(bar, completed=len(finished))
+    finally:
+        unsubscribe()
+    run = service.wait_run(run_id)
+    took = time.monotonic() - began  # a rerun's run began earlier: this is what it took now
     console.print(Text.assemble(f"run {run_id} ", (run.state.value,
                                 _STATE_STYLE.get(run.state.value, "")), f" in {took:.2f} s"))
-    return 0 if run.state.value == "success" else 1
+    return run_id, 0 if run.state.value == "success" else 1
 
 
-def _wait(service: Any, run_id: int) -> Any:
+def _next_change(service: Any, run_id: int, changes: queue.SimpleQueue[Any]) -> Any:
+    """The next change told to this process; Ctrl-C meanwhile asks the run to stop."""
+    while True:
+        try:
+            return changes.get()
+        except KeyboardInterrupt:
+            print("stopping the run…", file=sys.stderr)
+            service.request_stop(run_id)
+
+
+def _finish(service: Any, args: argparse.Namespace, start: Callable[[], int | None]) -> int:
     try:
-        return service.wait_run(run_id)
-    except KeyboardInterrupt:
-        print("stopping the run…", file=sys.stderr)
-        return service.stop_run(run_id)
-
-
-def _finish(service: Any, run_id: int, args: argparse.Namespace) -> int:
-    code = follow(service, run_id, quiet=args.json)
-    if args.json:
-        emit_json(run_json(service.get_run(run_id)))
-    service.close()
-    return code
+        run_id, code = follow(service, start, quiet=args.json)
+        if args.json and run_id is not None:
+            emit_json(run_json(service.get_run(run_id)))
+        return code
+    finally:
+        service.close()
 
 
 def run_file(args: argparse.Namespace) -> int:
+    document, params = read_document(args.file), parse_params(args.param)
     service = open_service(executor=args.executor, dask_address=args.dask_address)
-    run_id = service.prerun(read_document(args.file), args.date, parse_params(args.param))
-    return _finish(service, run_id, args)
+    return _finish(service, args, lambda: service.prerun(document, args.date, params))
 
 
 def run_workflow(args: argparse.Namespace) -> int:
+    params = parse_params(args.param)
     service = open_service(executor=args.executor, dask_address=args.dask_address)
-    run_id = service.trigger(args.name, args.date, parse_params(args.param))
-    return _finish(service, run_id, args)
+    return _finish(service, args, lambda: service.trigger(args.name, args.date, params))
 
 
 def _duration(start: Any, end: Any) -> str:
@@ -160,28 +184,33 @@ def output(args: argparse.Namespace) -> int:
 
 def rerun(args: argparse.Namespace) -> int:
     service = open_service(executor=args.executor, dask_address=args.dask_address)
-    plan = service.rerun(args.run_id, args.task, args.downstream, args.preview, args.latest)
-    return _after_plan(service, plan, args)
+    return _again(service, args, lambda: service.rerun(
+        args.run_id, args.task, args.downstream, args.preview, args.latest))
 
 
 def recover(args: argparse.Namespace) -> int:
     service = open_service(executor=args.executor, dask_address=args.dask_address)
-    plan = service.recover(args.run_id, args.preview, args.latest)
-    return _after_plan(service, plan, args)
+    return _again(service, args, lambda: service.recover(args.run_id, args.preview,
+                                                         args.latest))
 
 
-def _after_plan(service: Any, plan: Any, args: argparse.Namespace) -> int:
-    if not plan.started:
-        if args.json:
-            emit_json({"run_id": plan.run_id, "tasks": plan.tasks, "started": False})
-        elif plan.tasks:
-            print(f"would run in run {plan.run_id}: {', '.join(plan.tasks)}")
-        else:
-            print(f"run {plan.run_id}: nothing to run")
-        return 0
-    if not args.json:
-        print(f"running again in run {plan.run_id}: {', '.join(plan.tasks)}")
-    return _finish(service, plan.run_id, args)
+def _again(service: Any, args: argparse.Namespace, plan_and_start: Callable[[], Any]) -> int:
+    """Follow a rerun or recovery; a preview, or a plan with nothing to run, is printed."""
+    def start() -> int | None:
+        plan = plan_and_start()
+        if not plan.started:
+            if args.json:
+                emit_json({"run_id": plan.run_id, "tasks": plan.tasks, "started": False})
+            elif plan.tasks:
+                print(f"would run in run {plan.run_id}: {', '.join(plan.tasks)}")
+            else:
+                print(f"run {plan.run_id}: nothing to run")
+            return None
+        if not args.json:
+            print(f"running again in run {plan.run_id}: {', '.join(plan.tasks)}")
+        return plan.run_id
+
+    return _finish(service, args, start)
 
 
 def stop(args: argparse.Namespace) -> int:

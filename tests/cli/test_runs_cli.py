@@ -1,0 +1,181 @@
+"""``jupyter batch run|workflow run|runs|logs|rerun|recover|stop`` through real
+subprocesses: a line per task state change while a run goes, exit status 0 only when it
+succeeded, reruns previewed before they run, and Ctrl-C stopping a run cleanly."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import JUPYTER
+from tests.engine_fixtures import PATIENCE, flow, process_gone, q, shell
+from tests.helpers import AUTHOR, Result
+
+Cli = Callable[..., Result]
+Write = Callable[[str, Any], Path]
+RUN_FAILED, BAD_INPUT = 1, 2
+_LINE = re.compile(r"^\d\d:\d\d:\d\d  (\S+)\s+(\S+)(.*)$")
+
+
+def progress(out: str) -> list[tuple[str, str, str]]:
+    """The ``time  task  state  detail`` lines of a followed run, without the time."""
+    return [(m[1], m[2], m[3].strip()) for m in map(_LINE.match, out.splitlines()) if m]
+
+
+def test_run_shows_every_state_change_of_a_quick_run_and_exits_0(cli: Cli,
+                                                                  write: Write) -> None:
+    # tasks this quick end before a listener subscribing after the start would hear them
+    path = write("quick.workflow.json", flow("quick", [shell("a", "true"),
+                                                       shell("b", "true")], [("a", "b")]))
+
+    result = cli("run", path)
+
+    assert result.code == 0, result.err
+    assert progress(result.out) == [
+        ("a", "queued", ""), ("a", "running", "attempt 1"), ("a", "success", ""),
+        ("b", "queued", ""), ("b", "running", "attempt 1"), ("b", "success", "")]
+    assert re.fullmatch(r"run 1 success in \d+\.\d\d s", result.out.splitlines()[-1])
+
+
+def test_a_failed_run_exits_1_and_each_line_says_why(cli: Cli, write: Write) -> None:
+    path = write("broken.workflow.json", flow("broken", [shell("a", "exit 3"),
+                                                         shell("b", "true")], [("a", "b")]))
+
+    result = cli("run", path)
+
+    assert result.code == RUN_FAILED
+    lines = progress(result.out)
+    assert lines[2][:2] == ("a", "failed") and lines[2][2].startswith(
+        "— exited with code 3 after")
+    # one line per change, however long, since the output is a pipe here
+    assert lines[3] == ("b", "upstream_failed", "— an upstream task did not succeed")
+    assert result.out.splitlines()[-1].startswith("run 1 failed in ")
+
+
+def test_date_and_params_reach_the_task(cli: Cli, write: Write) -> None:
+    path = write("p.workflow.json", flow("p", [
+        shell("a", 'echo "$BATCH_PARAM_REGION $BATCH_DS"')], params={"region": "us"}))
+
+    result = cli("run", path, "--date", "2026-01-31", "--param", "region=eu", "--json")
+
+    assert result.json()["logical_date"] == "2026-01-31"
+    assert "eu 2026-01-31\n" in cli("logs", "1", "a").out
+
+
+@pytest.mark.parametrize("pair", ["region", "=eu"])
+def test_a_malformed_param_is_refused_before_anything_runs(cli: Cli, write: Write,
+                                                           pair: str) -> None:
+    path = write("p.workflow.json", flow("p", [shell("a", "true")]))
+
+    result = cli("run", path, "--param", pair)
+
+    assert (result.code, result.out) == (BAD_INPUT, "")
+    assert result.err_lines == [f"error: --param {pair!r} must look like name=value"]
+    assert cli("runs", "--json").json() == {"total": 0, "runs": []}
+
+
+def test_workflow_run_runs_the_published_version_only(cli: Cli, write: Write) -> None:
+    write("w.workflow.json", flow("w", [shell("a", "echo version one")]))
+    assert cli("workflow", "save", "w.workflow.json").code == 0
+    refused = cli("workflow", "run", "w")
+    assert (refused.code, refused.err_lines) == (BAD_INPUT, [
+        "error: workflow 'w' is draft; publish it first (or pre-run the draft)"])
+
+    assert cli("workflow", "publish", "w").code == 0
+    write("w.workflow.json", flow("w", [shell("a", "echo a draft edit")]))
+    assert cli("workflow", "save", "w.workflow.json").code == 0
+    ran = cli("workflow", "run", "w", "--json").json()
+
+    assert (ran["trigger"], ran["state"]) == ("manual", "success")
+    assert "version one" in cli("logs", str(ran["id"]), "a").out
+
+
+def test_runs_lists_runs_and_shows_one_run_task_by_task(cli: Cli, write: Write) -> None:
+    path = write("two.workflow.json", flow("two", [shell("a", "true"),
+                                                   shell("b", "exit 4")]))
+    cli("run", path)
+
+    listed = cli("runs").out.splitlines()
+    assert listed[0].split() == ["RUN", "WORKFLOW", "DATE", "TRIGGER", "STATE", "CREATED",
+                                 "DURATION"]
+    assert listed[1].split()[:2] == ["1", "two"] and "failed" in listed[1].split()
+    shown = cli("runs", "1").out.splitlines()
+    assert shown[0].startswith("run 1: two ") and shown[0].endswith("(prerun) failed")
+    rows = {line.split()[0]: line.split() for line in shown[2:]}
+    assert rows["a"][1:4] == ["success", "1", "0"]
+    assert rows["b"][1:4] == ["failed", "1", "4"]
+
+
+def test_reruns_and_recovery_are_previewed_then_run_with_their_attempts_kept(
+        cli: Cli, write: Write, workdir: Path) -> None:
+    flag = workdir / "fixed"
+    path = write("r.workflow.json", flow("r", [
+        shell("a", "echo a"), shell("b", f"echo trying b; test -e {q(flag)}"),
+        shell("c", "echo c")], [("a", "b"), ("b", "c")]))
+    assert cli("run", path).code == RUN_FAILED
+
+    assert cli("recover", "1", "--preview").out == "would run in run 1: b, c\n"
+    assert cli("rerun", "1", "a", "--preview").out == "would run in run 1: a\n"
+    assert cli("rerun", "1", "a", "--downstream", "--preview").out == (
+        "would run in run 1: a, b, c\n")
+    assert [r["state"] for r in cli("runs", "1", "--json").json()["tasks"]] == [
+        "success", "failed", "upstream_failed"]  # a preview runs nothing
+
+    flag.touch()
+    recovered = cli("recover", "1")
+    assert recovered.code == 0, recovered.err
+    assert recovered.out.splitlines()[0] == "running again in run 1: b, c"
+    assert ("b", "running", "attempt 2") in progress(recovered.out)
+    assert "a" not in {task for task, _, _ in progress(recovered.out)}
+    assert cli("recover", "1").out == "run 1: nothing to run\n"
+
+    first, second = (cli("logs", "1", "b", "--attempt", n).out for n in ("1", "2"))
+    assert "trying b" in first and "exited with code 1" in first
+    assert "trying b" in second and "exited with code 0" in second
+
+
+def test_stop_of_a_run_that_has_ended_is_refused(cli: Cli, write: Write) -> None:
+    cli("run", write("s.workflow.json", flow("s", [shell("a", "true")])))
+
+    result = cli("stop", "1")
+
+    assert (result.code, result.err_lines) == (BAD_INPUT, [
+        "error: run 1 has already ended (success)"])
+
+
+def test_ctrl_c_stops_the_run_and_ends_its_processes(data_dir: Path, workdir: Path,
+                                                     write: Write) -> None:
+    pid_file = workdir / "sleeper.pid"
+    path = write("long.workflow.json", flow("long", [
+        shell("sleeper", f"sleep 60 & echo $! > {q(pid_file)}; wait"),
+        shell("after", "true")], [("sleeper", "after")]))
+    env = {**os.environ, "JUPYTER_BATCH_DIR": str(data_dir), "JUPYTER_BATCH_AUTHOR": AUTHOR}
+    proc = subprocess.Popen([str(JUPYTER), "batch", "run", str(path)], cwd=workdir, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + PATIENCE
+        while not (pid_file.exists() and pid_file.read_text().strip()):
+            assert time.monotonic() < deadline and proc.poll() is None, "never started"
+            time.sleep(0.05)
+        sleeper = int(pid_file.read_text())
+
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=PATIENCE)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+    assert proc.returncode == RUN_FAILED, err
+    assert "stopping the run…" in err
+    assert ("sleeper", "cancelled", "— stopped") in progress(out)
+    assert ("after", "cancelled", "— run stopped") in progress(out)
+    assert out.splitlines()[-1].startswith("run 1 cancelled in ")
+    assert process_gone(sleeper), "the task's child outlived the stop"

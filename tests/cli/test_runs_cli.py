@@ -179,3 +179,29 @@ def test_ctrl_c_stops_the_run_and_ends_its_processes(data_dir: Path, workdir: Pa
     assert ("after", "cancelled", "— run stopped") in progress(out)
     assert out.splitlines()[-1].startswith("run 1 cancelled in ")
     assert process_gone(sleeper), "the task's child outlived the stop"
+
+
+def test_logs_follow_prints_a_running_tasks_log_until_it_has_ended(
+        cli: Cli, data_dir: Path, workdir: Path, write: Write) -> None:
+    started = workdir / "started"
+    path = write("slow.workflow.json", flow("slow", [
+        shell("a", f"echo one; touch {q(started)}; sleep 1; echo two")]))
+    env = {**os.environ, "JUPYTER_BATCH_DIR": str(data_dir), "JUPYTER_BATCH_AUTHOR": AUTHOR}
+    runner = subprocess.Popen([str(JUPYTER), "batch", "run", str(path)], cwd=workdir, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + PATIENCE
+        while not started.exists():
+            assert time.monotonic() < deadline and runner.poll() is None, "never started"
+            time.sleep(0.05)
+
+        followed = cli("logs", "1", "a", "--follow")
+
+        assert runner.wait(timeout=PATIENCE) == 0
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+    assert followed.code == 0, followed.err
+    lines = followed.out.splitlines()
+    assert lines[-3:-1] == ["one", "two"]
+    assert lines[-1].startswith("# jupyter-batch: exited with code 0 after")

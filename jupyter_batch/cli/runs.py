@@ -66,7 +66,7 @@ def follow(service: Any, start: Callable[[], int | None], quiet: bool
         with Progress(TextColumn(f"run {run_id} {run.workflow} {run.logical_date}",
                                  markup=False),
                       BarColumn(), MofNCompleteColumn(), console=console, transient=True,
-                      disable=quiet) as progress:
+                      disable=quiet or not console.is_terminal) as progress:
             bar = progress.add_task("tasks", total=total)
             finished: set[str] = set()
             while True:

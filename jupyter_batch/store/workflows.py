@@ -61,17 +61,19 @@ class WorkflowRepo:
         return [_version(name, r) for r in rows]
 
     def version(self, name: str, version: int | None = None) -> WorkflowVersion:
-        """A published version (the latest when ``version`` is None)."""
-        versions = self.versions(name)
-        if not versions:
-            raise NotFound(f"workflow {name!r} has never been published")
-        if version is None:
-            return versions[-1]
-        for v in versions:
-            if v.version == version:
-                return v
-        raise NotFound(f"workflow {name!r} has no version {version} "
-                       f"(latest is {versions[-1].version})")
+        """A published version (the latest when ``version`` is None). Only that one is
+        read: a workflow published many times has as many definitions to parse."""
+        with self._engine.connect() as conn:
+            row = self._row(conn, name)
+            if row.latest_version is None:
+                raise NotFound(f"workflow {name!r} has never been published")
+            found = conn.execute(select(wv).where(
+                wv.c.workflow_id == row.id,
+                wv.c.version == (row.latest_version if version is None else version))).first()
+        if found is None:
+            raise NotFound(f"workflow {name!r} has no version {version} "
+                           f"(latest is {row.latest_version})")
+        return _version(name, found)
 
     def published(self, name: str | None = None) -> list[WorkflowVersion]:
         """The current version of every published workflow (or of ``name`` alone, when it

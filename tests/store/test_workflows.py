@@ -65,6 +65,21 @@ def test_publishing_creates_numbered_versions(store: Store) -> None:
     assert store.workflows.version("wf").version == 2
 
 
+def test_one_version_is_read_by_number_and_a_missing_one_is_named(store: Store) -> None:
+    store.workflows.save_draft(wf())
+    with pytest.raises(NotFound, match=r"^workflow 'wf' has never been published$"):
+        store.workflows.version("wf")
+    for n in range(1, 4):
+        store.workflows.publish("wf", wf(tasks=[shell("a", f"echo {n}")]), "ann", "")
+
+    assert store.workflows.version("wf").definition.tasks[0].command == "echo 3"
+    assert store.workflows.version("wf", 2).definition.tasks[0].command == "echo 2"
+    with pytest.raises(NotFound, match=r"^workflow 'wf' has no version 7 \(latest is 3\)$"):
+        store.workflows.version("wf", 7)
+    with pytest.raises(NotFound, match=r"^no workflow named 'other'$"):
+        store.workflows.version("other")
+
+
 def test_publishing_the_same_definition_makes_no_new_version(store: Store) -> None:
     store.workflows.save_draft(wf())
     first = store.workflows.publish("wf", wf(), "ann", "")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from sqlalchemy import Connection, Engine, Row, delete, insert, select, update
 
 from ..errors import Conflict, NotFound
 from ..model.records import PublishResult, WorkflowInfo, WorkflowVersion
-from ..model.workflow import Workflow, load_workflow
+from ..model.workflow import Task, Workflow, load_workflow
 from .tables import workflow_versions as wv
 from .tables import workflows as wf_table
 
@@ -22,14 +23,15 @@ class WorkflowRepo:
     # --- reading ---------------------------------------------------------------------
 
     def _info(self, conn: Connection, row: Row) -> WorkflowInfo:
+        draft = load_workflow(row.draft)
         changed = True
         if row.latest_version is not None:
             latest = conn.execute(select(wv.c.definition).where(
                 wv.c.workflow_id == row.id, wv.c.version == row.latest_version)).scalar()
-            changed = not _same_unpinned(row.draft, latest)
+            changed = not _same_unpinned(draft, latest)
         return WorkflowInfo(name=row.name, state=row.state, description=row.description,
                             latest_version=row.latest_version, updated_at=row.updated_at,
-                            draft_changed=changed, draft=load_workflow(row.draft))
+                            draft_changed=changed, draft=draft)
 
     def _row(self, conn: Connection, name: str) -> Row:
         row = conn.execute(select(wf_table).where(wf_table.c.name == name)).first()
@@ -159,7 +161,7 @@ def _version(name: str, row: Row) -> WorkflowVersion:
                            message=row.message)
 
 
-def _same_unpinned(draft: dict, published: dict | None) -> bool:
+def _same_unpinned(draft: Workflow, published: dict | None) -> bool:
     """Whether a draft equals a published definition once each resource the draft names
     without a version takes the pin that publishing gave it in the same place.
 
@@ -168,8 +170,8 @@ def _same_unpinned(draft: dict, published: dict | None) -> bool:
     """
     if published is None:
         return False
-    old, new = load_workflow(published), load_workflow(draft)
-    if len(old.tasks) != len(new.tasks):
+    old = load_workflow(published)
+    if len(old.tasks) != len(draft.tasks):
         return False
 
     def pin(ref: str | None, pinned: str | None) -> str | None:
@@ -177,9 +179,13 @@ def _same_unpinned(draft: dict, published: dict | None) -> bool:
             return ref
         return pinned if pinned.partition("@")[0] == ref else ref
 
-    for mine, theirs in zip(new.tasks, old.tasks, strict=True):
-        mine.resource = pin(mine.resource, theirs.resource)
-        if mine.files is not None and theirs.files is not None \
-                and len(mine.files) == len(theirs.files):
-            mine.files = [pin(a, b) for a, b in zip(mine.files, theirs.files, strict=True)]
-    return new == old
+    def pinned_like(mine: Task, theirs: Task) -> Task:
+        files = mine.files
+        if files is not None and theirs.files is not None and len(files) == len(theirs.files):
+            files = [pin(a, b) for a, b in zip(files, theirs.files, strict=True)]
+        return replace(mine, resource=pin(mine.resource, theirs.resource), files=files)
+
+    # copies: the draft itself is handed out as it was saved
+    tasks = [pinned_like(mine, theirs) for mine, theirs in zip(draft.tasks, old.tasks,
+                                                                 strict=True)]
+    return replace(draft, tasks=tasks) == old

@@ -128,7 +128,9 @@ def test_draft_changed_ignores_the_pins_publishing_added(store: Store) -> None:
     pinned.tasks[1].files = ["conf.xml@2"]
     store.workflows.publish("wf", pinned, "ann", "")
 
-    assert store.workflows.get("wf").draft_changed is False
+    info = store.workflows.get("wf")
+    assert info.draft_changed is False
+    assert info.draft == doc("clean.py@1", "clean.py")  # compared with the pins, not given them
     store.workflows.save_draft(doc("clean.py@2", "clean.py"))
     assert store.workflows.get("wf").draft_changed is True
 

@@ -535,9 +535,9 @@ class BatchService:
     def _published(self, name: str) -> WorkflowVersion:
         """The version that runs: the latest published one of a published workflow.
 
-        Read with ``published``, which parses that one definition: the workflow's record
-        (``get``) parses the draft to compare it with the version, and ``version`` every
-        version there is — 15 ms for a 3,600-relation workflow with four versions."""
+        Read with ``published``, which reads and parses that one definition in one query;
+        the workflow's record (``get``) would also parse the draft to compare it with the
+        version."""
         current = self.store.workflows.published(name)
         if current:
             return current[0]

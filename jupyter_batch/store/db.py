@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from ..errors import BatchError
@@ -16,12 +16,26 @@ SCHEMA_HEAD = "0002"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+#: set on a connection that only reads (see ``reading``)
+_READS_ONLY = "jupyter_batch_reads_only"
+
+
+def reading(engine: Engine) -> Connection:
+    """A connection for reading only. On SQLite its transaction is a plain (deferred)
+    ``BEGIN``: in WAL mode it reads a consistent snapshot without taking the write
+    lock, so it neither waits for a writer (the state writer's batch, a publish in
+    another process) nor makes one wait. Writes use ``engine.begin()``."""
+    return engine.connect().execution_options(**{_READS_ONLY: True})
+
+
 def _sqlite_setup(engine: Engine) -> None:
-    """WAL, foreign keys, a busy timeout, and ``BEGIN IMMEDIATE`` transactions.
+    """WAL, foreign keys, a busy timeout, and ``BEGIN IMMEDIATE`` for transactions that
+    may write.
 
     pysqlite starts transactions lazily, so a transaction that reads and then writes can
     fail with "database is locked" without waiting; taking the write lock at BEGIN makes
-    concurrent writers queue on the busy timeout instead.
+    concurrent writers queue on the busy timeout instead. A connection from ``reading``
+    never writes, so it begins deferred and takes no lock.
     """
 
     @event.listens_for(engine, "connect")
@@ -35,8 +49,9 @@ def _sqlite_setup(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    def _on_begin(connection: Connection) -> None:
+        reads_only = connection.get_execution_options().get(_READS_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")
 
 
 class JSONText(str):
@@ -65,7 +80,7 @@ def open_engine(url: str) -> Engine:
 
 def current_revision(engine: Engine) -> str | None:
     try:
-        with engine.connect() as conn:
+        with reading(engine) as conn:
             return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except (OperationalError, ProgrammingError):
         return None

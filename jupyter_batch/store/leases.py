@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, case, delete, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from .db import reading
 from .tables import leases as leases_t
 
 _NOW = {
@@ -80,7 +81,7 @@ class LeaseRepo:
 
     def state(self, name: str) -> LeaseState | None:
         """The current holder of ``name``, or None when nobody holds it."""
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             now = self._now(conn)
             row = conn.execute(select(leases_t).where(leases_t.c.name == name)).first()
         if row is None or row.expires_at < now:

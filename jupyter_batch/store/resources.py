@@ -10,6 +10,7 @@ from ..errors import NotFound
 from ..model.records import AddedVersion, ResourceInfo, ResourceVersion
 from ..model.resource import check_resource_name, namespace_of, resource_format
 from .blobs import BlobStore
+from .db import reading
 from .tables import resource_versions as rv
 from .tables import resources as res
 
@@ -57,7 +58,7 @@ class ResourceRepo:
                         func.max(rv.c.created_at).label("updated_at"))
                  .join(rv, rv.c.resource_id == res.c.id)
                  .group_by(res.c.id).order_by(res.c.name))
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             return [ResourceInfo(name=r.name, format=r.format, latest_version=r.latest,
                                  updated_at=r.updated_at, namespace=r.namespace)
                     for r in conn.execute(query)]
@@ -69,20 +70,20 @@ class ResourceRepo:
         query = (select(res.c.name, rv.c.sha256).join(latest, latest.c.resource_id == res.c.id)
                  .join(rv, (rv.c.resource_id == res.c.id) & (rv.c.version == latest.c.version))
                  .where(res.c.namespace == namespace))
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             return {r.name: r.sha256 for r in conn.execute(query)}
 
     def latest_version(self, name: str) -> int | None:
         """The latest version number of ``name``, or None when there is no such resource."""
         query = (select(func.max(rv.c.version)).join(res, rv.c.resource_id == res.c.id)
                  .where(res.c.name == name))
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             return conn.execute(query).scalar()
 
     def versions(self, name: str) -> list[ResourceVersion]:
         query = (select(rv).join(res, rv.c.resource_id == res.c.id)
                  .where(res.c.name == name).order_by(rv.c.version))
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             rows = conn.execute(query).all()
         if not rows:
             raise NotFound(f"no resource named {name!r}")

@@ -27,7 +27,7 @@ from ..model.changes import Change, RunChange, TaskChange
 from ..model.records import Run, TaskAttempt, TaskRun
 from ..model.states import RunState, TaskState
 from ..model.workflow import Workflow, workflow_to_json
-from .db import JSONText
+from .db import JSONText, reading
 from .tables import runs as runs_t
 from .tables import task_attempts as att_t
 from .tables import task_runs as tr_t
@@ -96,7 +96,7 @@ class RunRepo:
 
     def get(self, run_id: int) -> Run:
         """A run with its task runs (in the order they were created: the definition's)."""
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             row = self._row(conn, run_id)
             cursor = conn.connection.cursor()
             try:
@@ -118,14 +118,14 @@ class RunRepo:
             where.append(runs_t.c.workflow == workflow)
         if states:
             where.append(runs_t.c.state.in_(list(states)))
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             total = conn.execute(select(func.count()).select_from(runs_t).where(*where)).scalar()
             rows = conn.execute(select(*_RUN_COLUMNS).where(*where).order_by(runs_t.c.id.desc())
                                 .limit(limit).offset(offset)).all()
         return [_run(r, []) for r in rows], int(total or 0)
 
     def attempts(self, run_id: int, task_id: str) -> list[TaskAttempt]:
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             task_run_id = conn.execute(select(tr_t.c.id).where(
                 tr_t.c.run_id == run_id, tr_t.c.task_id == task_id)).scalar()
             if task_run_id is None:
@@ -140,7 +140,7 @@ class RunRepo:
 
     def in_flight(self) -> list[tuple[int, str | None]]:
         """(run id, owner) of every run that is queued or running."""
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             rows = conn.execute(select(runs_t.c.id, runs_t.c.owner).where(
                 runs_t.c.state.in_([RunState.QUEUED.value, RunState.RUNNING.value]))).all()
         return [(r.id, r.owner) for r in rows]
@@ -155,14 +155,14 @@ class RunRepo:
                      .where(tr_t.c.task_id == task, tr_t.c.state == TaskState.SUCCESS.value))
         query = query.where(runs_t.c.workflow == workflow, runs_t.c.logical_date == logical_date,
                             runs_t.c.trigger != "prerun").limit(1)
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             return conn.execute(query).first() is not None
 
     def last_cycles(self) -> dict[str, str]:
         """The newest cycle the scheduler has started, per workflow: the scheduler's only
         memory. Only scheduled runs have a cycle, and cycles share one ISO-8601 UTC form,
         so the string maximum is the newest — read from the (workflow, cycle) index alone."""
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             rows = conn.execute(select(runs_t.c.workflow, func.max(runs_t.c.cycle))
                                 .where(runs_t.c.cycle.is_not(None))
                                 .group_by(runs_t.c.workflow)).all()
@@ -171,13 +171,13 @@ class RunRepo:
     def latest_per_workflow(self) -> dict[str, Run]:
         """The newest run of every workflow (without task runs), in one query."""
         newest = select(func.max(runs_t.c.id)).group_by(runs_t.c.workflow)
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             rows = conn.execute(select(*_RUN_COLUMNS).where(runs_t.c.id.in_(newest))).all()
         return {r.workflow: _run(r, []) for r in rows}
 
     def count_active(self, workflow: str, trigger: str) -> int:
         """How many runs of ``workflow`` made by ``trigger`` are queued or running."""
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             return int(conn.execute(select(func.count()).select_from(runs_t).where(
                 runs_t.c.workflow == workflow, runs_t.c.trigger == trigger,
                 runs_t.c.state.in_([RunState.QUEUED.value, RunState.RUNNING.value]))

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Engine, Row, delete, insert, select, update
 from ..errors import Conflict, NotFound
 from ..model.records import PublishResult, WorkflowInfo, WorkflowVersion
 from ..model.workflow import Task, Workflow, load_workflow
+from .db import reading
 from .tables import workflow_versions as wv
 from .tables import workflows as wf_table
 
@@ -40,23 +41,23 @@ class WorkflowRepo:
         return row
 
     def get(self, name: str) -> WorkflowInfo:
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             return self._info(conn, self._row(conn, name))
 
     def draft(self, name: str) -> Workflow:
         """The draft alone. ``get`` also tells whether it differs from the published
         version, which parses that version and the draft once more: 5.8 ms instead of
         2.1 for a published 3,600-relation workflow."""
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             return load_workflow(self._row(conn, name).draft)
 
     def list(self) -> list[WorkflowInfo]:
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             rows = conn.execute(select(wf_table).order_by(wf_table.c.name)).all()
             return [self._info(conn, r) for r in rows]
 
     def versions(self, name: str) -> list[WorkflowVersion]:
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             row = self._row(conn, name)
             rows = conn.execute(select(wv).where(wv.c.workflow_id == row.id)
                                 .order_by(wv.c.version)).all()
@@ -65,7 +66,7 @@ class WorkflowRepo:
     def version(self, name: str, version: int | None = None) -> WorkflowVersion:
         """A published version (the latest when ``version`` is None). Only that one is
         read: a workflow published many times has as many definitions to parse."""
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             row = self._row(conn, name)
             if row.latest_version is None:
                 raise NotFound(f"workflow {name!r} has never been published")
@@ -85,7 +86,7 @@ class WorkflowRepo:
                  .where(wf_table.c.state == PUBLISHED).order_by(wf_table.c.name))
         if name is not None:
             query = query.where(wf_table.c.name == name)
-        with self._engine.connect() as conn:
+        with reading(self._engine) as conn:
             return [_version(row.name, row) for row in conn.execute(query)]
 
     # --- writing ---------------------------------------------------------------------

@@ -3,6 +3,8 @@ matches the tables, reopened safely, and refused when it is newer than the code.
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -92,3 +94,47 @@ def test_a_database_newer_than_the_code_is_refused_clearly(data_dir: Path, db_ur
                                  f"jupyter-batch knows ({SCHEMA_HEAD}); upgrade jupyter-batch")
     # and it was left as it was
     assert sql("SELECT version_num FROM alembic_version") == [("9999_future",)]
+
+
+def test_sqlite_reads_go_on_while_another_process_holds_the_write_lock(data_dir: Path) -> None:
+    """A read neither waits for a writer nor blocks one: it sees the last committed state.
+    (Were reads to take the write lock, each would wait out the 30 s busy timeout here
+    and fail with "database is locked".)"""
+    store = Store(data_dir)
+    writer = sqlite3.connect(data_dir / "batch.db", isolation_level=None)
+    try:
+        store.resources.add("kept.py", b"kept = 1\n", "first", "me")
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("UPDATE resources SET name = 'renamed.py' WHERE name = 'kept.py'")
+
+        assert [r.name for r in store.resources.list()] == ["kept.py"]
+        assert store.resources.read("kept.py")[1] == b"kept = 1\n"
+        assert store.workflows.list() == []
+        assert store.runs.list(None, (), 10, 0) == ([], 0)
+        assert store.leases.state("scheduler") is None
+
+        writer.execute("COMMIT")
+        assert [r.name for r in store.resources.list()] == ["renamed.py"]
+    finally:
+        writer.close()
+        store.close()
+
+
+def test_sqlite_writes_still_queue_behind_another_writer(data_dir: Path) -> None:
+    """A write waits for the lock another connection holds (busy timeout), then lands."""
+    store = Store(data_dir)
+    writer = sqlite3.connect(data_dir / "batch.db", isolation_level=None,
+                             check_same_thread=False)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        release = threading.Timer(0.3, writer.execute, ("COMMIT",))
+        release.start()
+
+        added = store.resources.add("late.py", b"late = 1\n", "queued", "me")
+
+        release.join()
+        assert added.version.version == 1
+        assert store.resources.read("late.py")[1] == b"late = 1\n"
+    finally:
+        writer.close()
+        store.close()

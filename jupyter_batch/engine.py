@@ -270,6 +270,8 @@ class _Driver:
         self.state: dict[str, TaskState] = dict(plan.states)
         nodes, edges = wf.node_ids, wf.edges  # both are built on each access
         self.attempt: dict[str, int] = {n: plan.attempts.get(n, 0) for n in nodes}
+        #: attempts made before this drive: a rerun gets its task's retries afresh
+        self.earlier_attempts = dict(self.attempt)
         self.outputs = {k: dict(v) for k, v in plan.outputs.items()}
         self.upstreams: dict[str, list[str]] = {n: [] for n in nodes}
         self.downstreams: dict[str, list[str]] = {n: [] for n in nodes}
@@ -696,9 +698,10 @@ class _Driver:
             return
         message = result.ended_by or _exit_message(result.exit_code, elapsed)
         retries = task.retries or 0
-        if self.attempt[node] <= retries and not self.halted:
+        used = self.attempt[node] - self.earlier_attempts[node]
+        if used <= retries and not self.halted:
             self._move(node, S.RETRYING, message=f"{message}; retrying "
-                       f"({self.attempt[node]} of {retries + 1} attempts used)", **fields)
+                       f"({used} of {retries + 1} attempts used)", **fields)
             if task.retry_delay:
                 self._timer(task.retry_delay, "retry", node)
             else:

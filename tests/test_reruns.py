@@ -12,6 +12,7 @@ The DAG used throughout::
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -144,6 +145,24 @@ def test_rerunning_a_failed_task_alone_leaves_its_downstream_as_it_was(runs: Run
     assert runs.states(run) == {"a": "success", "b": "success", "c": "upstream_failed",
                                 "d": "success", "e": "upstream_failed"}
     assert run.state == RunState.FAILED, "tasks that never ran keep the run failed"
+
+
+def test_a_rerun_gets_the_tasks_retries_afresh(runs: Runs, tmp_path: Path) -> None:
+    """Retries count within one drive: a rerun of a task that used up its retries may
+    retry again (attempts 3 and 4 here), as a fresh run of it would."""
+    tries = tmp_path / "tries"
+    # fails on attempts 1, 2 and 3; succeeds on the 4th
+    count = f'echo x >> {q(tries)}; test "$(wc -l < {q(tries)})" -ge 4'
+    run = runs.run(flow("flaky", [shell("f", count, retries=1)]))
+    assert (run.task("f").state, run.task("f").attempt) == (TaskState.FAILED, 2)
+
+    runs.rerun(run.id, "f")
+    run = runs.finish(run.id)
+
+    assert (run.task("f").state, run.task("f").attempt) == (TaskState.SUCCESS, 4)
+    attempts = runs.service.task_attempts(run.id, "f")
+    assert [a.state for a in attempts] == [TaskState.FAILED] * 3 + [TaskState.SUCCESS]
+    assert "retrying (1 of 2 attempts used)" in (attempts[2].message or "")
 
 
 # --- recover --------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from . import library
+from .control import Unreachable, ask_to_stop, listen
 from .dag import workflow_layout
 from .engine import Engine, Pool, RunFolders, RunPlan
 from .errors import Conflict, InvalidInput, InvalidWorkflow, NotFound, Problem
@@ -93,6 +94,9 @@ def _owner_alive(owner: str | None) -> bool:
     return True
 
 
+#: how long a stop request to another process waits for an answer, and for the end (s)
+STOP_PATIENCE = 60.0
+
 #: the scheduler lease: its name in the database, and how long it lasts unrenewed (s)
 SCHEDULER_LEASE_NAME = "scheduler"
 SCHEDULER_LEASE = 10.0
@@ -152,6 +156,8 @@ class BatchService:
             grace=kill_grace, warm_pool_size=kernel_pool_size, dask_address=dask_address)
         self._engine: Engine | None = None
         self._writer: StateWriter | None = None
+        #: ends taking stop requests from other processes (once this one drives runs)
+        self._unlisten: Callable[[], None] | None = None
         self._threads: dict[int, threading.Thread] = {}
         self._listeners: list[Listener] = []
         self._lock = threading.Lock()
@@ -176,6 +182,8 @@ class BatchService:
             for thread in list(self._threads.values()):
                 thread.join()
             self._engine.shutdown()
+        if self._unlisten is not None:
+            self._unlisten()
         if self._writer is not None:
             self._writer.close()
         self.store.close()
@@ -450,6 +458,8 @@ class BatchService:
                     executor, self, self.data_dir / "runs", self._fetch,
                     pools=self._pools, python=self._python, reference_met=self._reference_met,
                     warehouse=self.warehouse_path)
+                self._unlisten = listen(self.data_dir, stop=self._engine.stop,
+                                        wait=lambda run_id: self.wait_run(run_id).state.value)
             return self._engine
 
     def _fetch(self, ref: str) -> bytes:
@@ -580,18 +590,44 @@ class BatchService:
 
     def request_stop(self, run_id: int) -> None:
         """Ask a run to stop and return at once: running tasks are ended (their whole
-        process tree), the rest cancelled. The run must be driven by this process."""
-        if self._engine is not None and self._engine.stop(run_id):
-            return
-        run = self.store.runs.get(run_id)
-        if run.state.finished:
-            raise Conflict(f"run {run_id} has already ended ({run.state.value})")
-        raise Conflict(f"run {run_id} is driven by another process; stop it there")
+        process tree), the rest cancelled — by this process, or by the process on this
+        machine that drives the run."""
+        if self._engine is None or not self._engine.stop(run_id):
+            self._stop_elsewhere(run_id, wait=False)
 
     def stop_run(self, run_id: int) -> Run:
         """Stop a run and wait until it has ended."""
-        self.request_stop(run_id)
+        if self._engine is None or not self._engine.stop(run_id):
+            self._stop_elsewhere(run_id, wait=True)
+            return self.get_run(run_id)
         return self.wait_run(run_id)
+
+    def _stop_elsewhere(self, run_id: int, wait: bool) -> None:
+        """Ask the process that drives ``run_id`` (its owner) to stop it. A run whose
+        driver has died is marked interrupted instead (what a restart would do)."""
+        run = self.store.runs.get(run_id)
+        if run.state.finished:
+            raise Conflict(f"run {run_id} has already ended ({run.state.value})")
+        host, _, pid = (self.store.runs.owner(run_id) or "").rpartition(":")
+        if host != socket.gethostname() or not pid.isdigit():
+            raise Conflict(f"run {run_id} is driven on {host or 'an unknown machine'}; "
+                           "stop it there")
+        try:
+            answer = ask_to_stop(self.data_dir, int(pid), run_id, wait, STOP_PATIENCE)
+        except Unreachable:
+            if run_id in self.mark_interrupted():
+                return
+            raise Conflict(f"run {run_id} is driven by process {pid}, which takes no stop "
+                           "requests (an older jupyter-batch?); stop it there") from None
+        except TimeoutError:
+            raise Conflict(f"asked process {pid} to stop run {run_id}; it has not ended "
+                           f"within {STOP_PATIENCE:g} s") from None
+        if answer is None:  # it ended meanwhile, or was never driven there
+            run = self.store.runs.get(run_id)
+            if run.state.finished:
+                raise Conflict(f"run {run_id} has already ended ({run.state.value})")
+            raise Conflict(f"run {run_id} is not driven by its owner, process {pid}; "
+                           "recover it once that process has ended")
 
     def _rerun(self, run_id: int, choose: Callable[[Run], set[str]], forced: set[str],
                preview: bool, latest: bool = False) -> RerunPlan:
@@ -600,13 +636,19 @@ class BatchService:
         with self._rerun_lock:
             run = self.store.runs.get(run_id)
             nodes = choose(run)
-            order = [n for n in run.definition.node_ids if n in nodes]
-            if preview or not nodes:
-                return RerunPlan(run.id, order, started=False)
+            if preview or not nodes:  # a preview is a question, asked at any time
+                return RerunPlan(run.id, _in_order(run, nodes), started=False)
             with self._lock:
                 driving = run_id in self._threads
+            busy = Conflict(f"run {run_id} is still running; wait for it or stop it")
             if driving or not run.state.finished:
-                raise Conflict(f"run {run.id} is still running; wait for it or stop it")
+                raise busy
+            # another process may rerun it at the same moment: the claim decides, and the
+            # plan is made from the states read after it
+            if not self.store.runs.claim(run_id, this_process()):
+                raise busy
+            run = self.store.runs.get(run_id)
+            nodes = choose(run)
             definition = run.definition
             if latest:
                 definition = repin_resources(definition, nodes,
@@ -619,8 +661,7 @@ class BatchService:
                 attempts={t.task_id: t.attempt for t in run.tasks},
                 outputs={t.task_id: t.outputs for t in run.tasks if t.outputs},
                 forced=forced))
-        self.store.runs.set_owner(run.id, this_process())
-        return RerunPlan(run.id, order, started=True)
+        return RerunPlan(run.id, _in_order(run, nodes), started=True)
 
     def rerun(self, run_id: int, task_id: str, downstream: bool = False,
               preview: bool = False, latest: bool = False) -> RerunPlan:
@@ -804,6 +845,11 @@ def _package_version() -> str:
         return importlib.metadata.version("jupyter-batch")
     except importlib.metadata.PackageNotFoundError:
         return "(not installed)"
+
+
+def _in_order(run: Run, nodes: set[str]) -> list[str]:
+    """``nodes`` in the order of the run's definition."""
+    return [n for n in run.definition.node_ids if n in nodes]
 
 
 def _whole_characters(data: bytes) -> bytes:

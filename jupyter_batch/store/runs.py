@@ -138,6 +138,11 @@ class RunRepo:
                             exit_code=r.exit_code, log_path=r.log_path, message=r.message)
                 for r in rows]
 
+    def owner(self, run_id: int) -> str | None:
+        """The process that drives (or last drove) a run: ``host:pid``."""
+        with reading(self._engine) as conn:
+            return conn.execute(select(runs_t.c.owner).where(runs_t.c.id == run_id)).scalar()
+
     def in_flight(self) -> list[tuple[int, str | None]]:
         """(run id, owner) of every run that is queued or running."""
         with reading(self._engine) as conn:
@@ -286,9 +291,17 @@ class RunRepo:
             conn.execute(update(runs_t).where(runs_t.c.id == run_id)
                          .values(definition=JSONText(workflow_to_json(workflow))))
 
-    def set_owner(self, run_id: int, owner: str | None) -> None:
+    def claim(self, run_id: int, owner: str) -> bool:
+        """Take a finished run to drive it again (a rerun, a recovery): queued and owned
+        by ``owner``, in one conditional statement — of two processes claiming it at
+        once, one gets it. False when the run is not finished (someone drives it)."""
         with self._engine.begin() as conn:
-            conn.execute(update(runs_t).where(runs_t.c.id == run_id).values(owner=owner))
+            return conn.execute(
+                update(runs_t)
+                .where(runs_t.c.id == run_id,
+                       runs_t.c.state.in_([s.value for s in RunState if s.finished]))
+                .values(state=RunState.QUEUED.value, owner=owner, ended_at=None,
+                        message=None)).rowcount == 1
 
 
 def _task_values(c: TaskChange) -> dict[str, Any]:

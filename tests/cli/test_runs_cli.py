@@ -205,3 +205,61 @@ def test_logs_follow_prints_a_running_tasks_log_until_it_has_ended(
     lines = followed.out.splitlines()
     assert lines[-3:-1] == ["one", "two"]
     assert lines[-1].startswith("# jupyter-batch: exited with code 0 after")
+
+
+def test_stop_ends_a_run_that_another_process_drives(cli: Cli, data_dir: Path, workdir: Path,
+                                                     write: Write) -> None:
+    """`stop` asks the process driving the run (here a `jupyter batch run` in another
+    terminal) to stop it, and returns once the run has ended."""
+    pid_file = workdir / "sleeper.pid"
+    path = write("long.workflow.json", flow("long", [
+        shell("sleeper", f"sleep 60 & echo $! > {q(pid_file)}; wait"),
+        shell("after", "true")], [("sleeper", "after")]))
+    env = {**os.environ, "JUPYTER_BATCH_DIR": str(data_dir), "JUPYTER_BATCH_AUTHOR": AUTHOR}
+    driver = subprocess.Popen([str(JUPYTER), "batch", "run", str(path)], cwd=workdir, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + PATIENCE
+        while not (pid_file.exists() and pid_file.read_text().strip()):
+            assert time.monotonic() < deadline and driver.poll() is None, "never started"
+            time.sleep(0.05)
+        sleeper = int(pid_file.read_text())
+
+        stopped = cli("stop", "1")
+
+        out, err = driver.communicate(timeout=PATIENCE)
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+    assert (stopped.code, stopped.out) == (0, "run 1 cancelled\n"), stopped.err
+    assert driver.returncode == RUN_FAILED, err
+    assert ("sleeper", "cancelled", "— stopped") in progress(out)
+    assert ("after", "cancelled", "— run stopped") in progress(out)
+    assert process_gone(sleeper), "the task's child outlived the stop"
+    assert [t["state"] for t in cli("runs", "1", "--json").json()["tasks"]] == [
+        "cancelled", "cancelled"]
+    again = cli("stop", "1")
+    assert (again.code, again.err_lines) == (BAD_INPUT, [
+        "error: run 1 has already ended (cancelled)"])
+
+
+def test_two_reruns_from_two_processes_at_once_start_only_one(
+        cli: Cli, data_dir: Path, workdir: Path, write: Write) -> None:
+    """The claim on the run is taken in the database, so it holds across processes."""
+    path = write("r.workflow.json", flow("r", [shell("a", "echo ran; sleep 0.5")]))
+    assert cli("run", path).code == 0
+    env = {**os.environ, "JUPYTER_BATCH_DIR": str(data_dir), "JUPYTER_BATCH_AUTHOR": AUTHOR}
+
+    for round_ in range(3):
+        both = [subprocess.Popen([str(JUPYTER), "batch", "rerun", "1", "a"], cwd=workdir,
+                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True) for _ in range(2)]
+        results = [(p.communicate(timeout=PATIENCE)[1], p.returncode)[::-1] for p in both]
+
+        assert sorted(code for code, _ in results) == [0, BAD_INPUT], results
+        refused = next(err for code, err in results if code == BAD_INPUT)
+        assert refused == "error: run 1 is still running; wait for it or stop it\n"
+        attempts = cli("runs", "1", "--json").json()["tasks"][0]["attempt"]
+        assert attempts == 2 + round_, "exactly one of them ran the task again"
+    for n in range(1, 5):
+        assert cli("logs", "1", "a", "--attempt", str(n)).out.count("ran\n") == 1

@@ -22,6 +22,7 @@ import nbformat
 import pytest
 
 from jupyter_batch.service import BatchService
+from tests.conftest import JUPYTER
 from tests.helpers import shell, workflow_doc
 from tests.server.api import BatchAPI, states, task_of
 
@@ -382,6 +383,26 @@ async def test_a_running_run_is_stopped(api: BatchAPI) -> None:
     error = await api.fails(409, "POST", f"/runs/{run_id}/stop")
     assert "cancelled" in error["message"]
     await api.fails(404, "POST", "/runs/999/stop")
+
+
+async def test_a_run_the_server_drives_is_stopped_from_the_command_line(
+        api: BatchAPI, batch_dir: Path) -> None:
+    """`jupyter batch stop` in a terminal asks the server, which drives the run, to stop
+    it; the command returns once the run has ended."""
+    await api.create_workflow(workflow_doc("wf", tasks=[shell("a", SLEEP), shell("b")],
+                                           relations=[("a", "b")]))
+    run_id = await api.prerun("wf", DAY)
+    await api.wait_task(run_id, "a", "running")
+
+    env = {**os.environ, "JUPYTER_BATCH_DIR": str(batch_dir)}
+    proc = await asyncio.create_subprocess_exec(
+        str(JUPYTER), "batch", "stop", str(run_id), env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+
+    assert (proc.returncode, out.decode()) == (0, f"run {run_id} cancelled\n"), err.decode()
+    run = await api.wait_run(run_id)
+    assert states(run) == {"a": "cancelled", "b": "cancelled"}
 
 
 async def test_rerun_preview_says_which_tasks_and_a_rerun_adds_an_attempt(

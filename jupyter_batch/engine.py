@@ -305,6 +305,8 @@ class _Driver:
         self.sleep_until: float | None = None
         self.folders = RunFolders(engine.run_root / str(plan.run_id))
         self.pids_fd = -1
+        #: the drive failed (a bug): workers still watching a process report nothing more
+        self.broken = False
 
     # --- state changes ---------------------------------------------------------------
 
@@ -360,6 +362,10 @@ class _Driver:
                     self._start_ready()
                     started, self.started = self.started, []
                 self._hand_out(started)
+        except BaseException:
+            with self.turn:  # a worker in its turn finishes it; none takes another
+                self.broken = True
+            raise
         finally:
             self.engine.slots.unwatch(self.events)
             if self.pids_fd >= 0:
@@ -376,6 +382,8 @@ class _Driver:
         started, for this worker to watch."""
         self.turn.acquire()
         try:
+            if self.broken:
+                return None
             self._handle(event)
             self._fire_timers()
             self._start_ready()

@@ -474,6 +474,15 @@ class BatchService:
             return date.today().isoformat()
         return parse_logical_date(str(day)).isoformat()
 
+    def _interrupt(self, run_id: int, message: str) -> None:
+        """A drive that failed: end what it left running and mark the run interrupted —
+        its unfinished tasks failed, so it can be recovered — then tell listeners."""
+        assert self._writer is not None
+        self._writer.flush()
+        end_leftovers(self._recorded_pids(run_id), f"BATCH_RUN_ID={run_id}")
+        self.store.runs.interrupt(run_id, message)
+        self._notify(RunChange(run_id, RunState.INTERRUPTED, _utcnow(), message))
+
     def _start(self, plan: RunPlan) -> None:
         """Drive ``plan`` on a new thread; Conflict when this process drives it already."""
         engine = self.engine
@@ -483,8 +492,7 @@ class BatchService:
                 engine.execute(plan)
             except Exception as exc:  # a bug must not leave the run "running" forever
                 log.exception("run %s failed in the engine", plan.run_id)
-                self._publish(RunChange(plan.run_id, RunState.FAILED, _utcnow(),
-                                        f"internal error: {exc!r}"))
+                self._interrupt(plan.run_id, f"internal error: {exc!r}; recover it to go on")
             finally:
                 assert self._writer is not None
                 self._writer.flush()

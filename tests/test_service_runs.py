@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from jupyter_batch import engine as engine_module
 from jupyter_batch.errors import Conflict, NotFound
 from jupyter_batch.model.changes import RunChange, TaskChange
 from jupyter_batch.model.states import RunState, TaskState
@@ -277,3 +278,43 @@ def test_a_crashed_runs_task_processes_are_ended_when_it_is_marked_interrupted(
 
         assert restarted.get(run_id).state == RunState.INTERRUPTED
         assert_gone(pid, within=2.0)
+
+
+# --- a bug in the engine ---------------------------------------------------------------------
+
+def test_a_drive_that_fails_leaves_a_run_that_can_be_recovered(
+        runs: Runs, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug raised while a run goes (injected here into the variables of task b) ends
+    what it left running and marks the run interrupted, its unfinished tasks failed:
+    recover then finishes it."""
+    pid_file = runs.scratch / "c.pid"
+    real = engine_module.builtin_variables
+
+    def broken_for_b(ctx: Any, task_id: str, attempt: int) -> dict[str, str]:
+        if task_id == "b":
+            raise RuntimeError("injected bug")
+        return real(ctx, task_id, attempt)
+
+    monkeypatch.setattr(engine_module, "builtin_variables", broken_for_b)
+    heard: list[Any] = []
+    runs.service.subscribe(heard.append)
+    run_id = runs.service.prerun(flow("bug", [
+        shell("c", f'test "$BATCH_ATTEMPT" -gt 1 || {{ echo $$ > {q(pid_file)}; '
+                   'exec sleep 30; }'),
+        shell("a", f"{wait_file(pid_file)}"), shell("b", "true")], [("a", "b")]), day=DAY)
+    sleeper = read_pid(pid_file)
+    run = runs.service.wait_run(run_id, timeout=60)
+
+    assert run.state == RunState.INTERRUPTED
+    assert "internal error: RuntimeError('injected bug')" in (run.message or "")
+    assert runs.states(run) == {"c": "failed", "a": "success", "b": "failed"}
+    assert_gone(sleeper)
+    assert any(isinstance(c, RunChange) and c.run_id == run_id
+               and c.state == RunState.INTERRUPTED for c in heard), "listeners are told"
+
+    monkeypatch.undo()
+    plan = runs.service.recover(run_id)
+    run = runs.service.wait_run(run_id, timeout=60)
+
+    assert plan.tasks == ["c", "b"]
+    assert run.state == RunState.SUCCESS, run.message

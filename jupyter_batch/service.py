@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from . import library
-from .control import Unreachable, ask_to_stop, listen
+from .control import ChangeRelay, Unreachable, ask_to_stop, listen
 from .dag import workflow_layout
 from .engine import Engine, Pool, RunFolders, RunPlan
 from .errors import Conflict, InvalidInput, InvalidWorkflow, NotFound, Problem
@@ -44,6 +44,7 @@ from .model.schedule import next_fire
 from .model.states import RunState, TaskState
 from .model.textdiff import diff_versions
 from .model.variables import parse_logical_date
+from .model.wire import event_json
 from .model.workflow import Reference, Workflow, pin_resources, repin_resources
 from .reruns import recover_nodes, rerun_nodes
 from .scheduler import ScheduledWorkflow, Scheduler
@@ -158,6 +159,8 @@ class BatchService:
         self._writer: StateWriter | None = None
         #: ends taking stop requests from other processes (once this one drives runs)
         self._unlisten: Callable[[], None] | None = None
+        #: tells processes that observe this data folder what this one stored
+        self._relay: ChangeRelay | None = None
         self._threads: dict[int, threading.Thread] = {}
         self._listeners: list[Listener] = []
         self._lock = threading.Lock()
@@ -186,6 +189,8 @@ class BatchService:
             self._unlisten()
         if self._writer is not None:
             self._writer.close()
+        if self._relay is not None:
+            self._relay.close()
         self.store.close()
 
     def __enter__(self) -> BatchService:
@@ -427,6 +432,8 @@ class BatchService:
         if self._engine is not None and any(
                 c.state in (RunState.SUCCESS, TaskState.SUCCESS) for c in changes):
             self._engine.references_changed()
+        if self._relay is not None:
+            self._relay.send(changes)
 
     def _notify(self, change: Change | LogChange) -> None:
         with self._lock:
@@ -444,8 +451,11 @@ class BatchService:
         self._publish(change)
 
     def log_grew(self, change: LogChange) -> None:
-        """Told to listeners only: a log's growth is not a state to store."""
+        """Told to listeners (and observing processes) only: a log's growth is not a
+        state to store."""
         self._notify(change)
+        if self._relay is not None:
+            self._relay.send([change])
 
     @property
     def engine(self) -> Engine:
@@ -453,6 +463,7 @@ class BatchService:
         with self._lock:
             if self._engine is None:
                 executor = executors.create(self.executor, self._executor_settings)
+                self._relay = ChangeRelay(self.data_dir, to_json=event_json)
                 self._writer = StateWriter(self.store.runs, on_stored=self._stored)
                 self._engine = Engine(
                     executor, self, self.data_dir / "runs", self._fetch,

@@ -3,7 +3,10 @@ process that drives the run; another user's request is refused."""
 
 from __future__ import annotations
 
+import json
 import os
+import socket
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -12,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from jupyter_batch import control
+from tests.engine_fixtures import wait_for
 
 
 class Drives:
@@ -90,3 +94,73 @@ def test_another_users_request_is_refused(drives: Drives, tmp_path: Path) -> Non
     with os.fdopen(read, "rb") as heard:
         assert heard.read() == b"refused"
     assert not drives.stopped.is_set()
+
+
+# --- changes told to observers -----------------------------------------------------------------
+
+def send_from_another_process(data_dir: Path, *batches: list[int]) -> None:
+    """A real other process relays ``batches`` of changes (numbers, as ``{"n": n}``)."""
+    code = ("import sys, json\nfrom pathlib import Path\nfrom jupyter_batch import control\n"
+            "relay = control.ChangeRelay(Path(sys.argv[1]), to_json=lambda n: "
+            "{'n': n, 'pad': 'x' * 60})\n"
+            "for batch in json.loads(sys.argv[2]):\n    relay.send(batch)\n")
+    subprocess.run([sys.executable, "-c", code, str(data_dir), json.dumps(batches)],
+                   check=True, timeout=60)
+
+
+def test_stored_changes_reach_an_observer_in_order_and_a_gone_ones_marker_is_removed(
+        tmp_path: Path) -> None:
+    heard: list[dict[str, object]] = []
+    markers = tmp_path / "control" / "observers"
+    stop_observing = control.observe(tmp_path, heard.extend)
+    try:
+        gone = markers / "999999999"
+        gone.touch()
+
+        send_from_another_process(tmp_path, list(range(3000)), [3000])  # > one datagram
+
+        wait_for(lambda: len(heard) >= 3001, "every change")
+        assert [e["n"] for e in heard] == list(range(3001))
+        assert not gone.exists(), "the marker of an observer that has gone is removed"
+    finally:
+        stop_observing()
+    assert not (markers / str(os.getpid())).exists()
+
+
+def test_a_relay_does_not_tell_its_own_process(tmp_path: Path) -> None:
+    heard: list[dict[str, object]] = []
+    relay = control.ChangeRelay(tmp_path, to_json=lambda n: {"n": n})
+    stop_observing = control.observe(tmp_path, heard.extend)
+    try:
+        relay.send([1, 2])
+        send_from_another_process(tmp_path, [3])
+
+        wait_for(lambda: bool(heard), "the change from another process")
+    finally:
+        stop_observing()
+        relay.close()
+    assert [e["n"] for e in heard] == [3]
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not sys.platform.startswith("linux"),
+                    reason="needs root to send as another user (Linux credentials)")
+def test_changes_told_by_another_user_are_ignored(tmp_path: Path) -> None:
+    heard: list[dict[str, object]] = []
+    stop_observing = control.observe(tmp_path, heard.extend)
+    try:
+        pid = os.fork()
+        if pid == 0:  # as user nobody, tell a made-up change
+            try:
+                os.setuid(65534)
+                with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+                    sock.sendto(b'[{"n": "forged"}]',
+                                control.address(tmp_path, os.getppid(), "changes"))
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
+        send_from_another_process(tmp_path, [1])
+
+        wait_for(lambda: bool(heard), "the change from this user's process")
+    finally:
+        stop_observing()
+    assert heard == [{"n": 1, "pad": "x" * 60}]

@@ -2,18 +2,24 @@
 
 Changes arrive on engine threads; they are handed to the server's event loop, which
 emits them with ``jupyter_events`` under the schema in ``state_change.schema.json``, so
-a client subscribed to ``/api/events/subscribe`` follows runs without polling.
+a client subscribed to ``/api/events/subscribe`` follows runs without polling. The
+changes of runs other processes drive on this data folder (a ``jupyter batch run`` in a
+terminal, a standalone scheduler) arrive from them as the same JSON (``control``).
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 from tornado.ioloop import IOLoop
 
+from ..control import observe
 from ..model.changes import Change, LogChange
 from ..model.wire import event_json
+
+log = logging.getLogger(__name__)
 
 SCHEMA_PATH = Path(__file__).with_name("state_change.schema.json")
 SCHEMA_ID = "https://events.jupyter-batch.org/state_change/v1"
@@ -25,13 +31,24 @@ class EventBridge:
         self._logger.register_event_schema(SCHEMA_PATH)
         self._loop = IOLoop.current()
         self._unsubscribe = service.subscribe(self._on_change)
+        try:
+            self._stop_observing = observe(service.data_dir, self._on_changes_elsewhere)
+        except OSError as exc:  # another bridge of this process observes this folder
+            log.warning("jupyter-batch: runs other processes drive show only on a refresh "
+                        "(%s)", exc)
+            self._stop_observing = lambda: None
 
     def _on_change(self, change: Change | LogChange) -> None:
         data = event_json(change)
         self._loop.add_callback(self._emit, data)  # thread-safe hand-off to the loop
+
+    def _on_changes_elsewhere(self, events: list[dict[str, Any]]) -> None:
+        for data in events:
+            self._loop.add_callback(self._emit, data)
 
     def _emit(self, data: dict[str, Any]) -> None:
         self._logger.emit(schema_id=SCHEMA_ID, data=data)
 
     def close(self) -> None:
         self._unsubscribe()
+        self._stop_observing()

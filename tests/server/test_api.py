@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import itertools
+import json
 import os
 import socket
 from datetime import datetime, timezone
@@ -24,7 +25,7 @@ import pytest
 from jupyter_batch.service import BatchService
 from tests.conftest import JUPYTER
 from tests.helpers import shell, workflow_doc
-from tests.server.api import BatchAPI, states, task_of
+from tests.server.api import BatchAPI, StateEvents, states, task_of
 
 DAY = "2026-03-02"
 SLEEP = "sleep 30"
@@ -403,6 +404,31 @@ async def test_a_run_the_server_drives_is_stopped_from_the_command_line(
     assert (proc.returncode, out.decode()) == (0, f"run {run_id} cancelled\n"), err.decode()
     run = await api.wait_run(run_id)
     assert states(run) == {"a": "cancelled", "b": "cancelled"}
+
+
+async def test_a_run_another_process_drives_is_followed_through_the_servers_events(
+        api: BatchAPI, events: StateEvents, batch_dir: Path, tmp_path: Path) -> None:
+    """A `jupyter batch run` in a terminal on the server's data folder: the server emits
+    its changes as they are stored there, so the side panel follows it live."""
+    path = tmp_path / "elsewhere.workflow.json"
+    path.write_text(json.dumps(workflow_doc("elsewhere", tasks=[shell("a"), shell("b")],
+                                            relations=[("a", "b")])))
+    mark = events.mark()
+    env = {**os.environ, "JUPYTER_BATCH_DIR": str(batch_dir)}
+    proc = await asyncio.create_subprocess_exec(
+        str(JUPYTER), "batch", "run", str(path), "--date", DAY, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    _out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    assert proc.returncode == 0, err.decode()
+
+    ended = await events.wait_for(lambda e: e["kind"] == "run" and e["state"] == "success",
+                                  since=mark)
+    seen = [(e["kind"], e.get("task_id"), e["state"]) for e in events.of_run(ended["run_id"])]
+    assert seen == [("run", None, "running"),
+                    ("task", "a", "queued"), ("task", "a", "running"), ("task", "a", "success"),
+                    ("task", "b", "queued"), ("task", "b", "running"), ("task", "b", "success"),
+                    ("run", None, "success")]
+    assert ended["workflow"] == "elsewhere"
 
 
 async def test_rerun_preview_says_which_tasks_and_a_rerun_adds_an_attempt(

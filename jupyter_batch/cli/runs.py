@@ -69,6 +69,7 @@ def follow(service: Any, start: Callable[[], int | None], quiet: bool
                       disable=quiet or not console.is_terminal) as progress:
             bar = progress.add_task("tasks", total=total)
             finished: set[str] = set()
+            shown: set[str] = set()
             while True:
                 change = _next_change(service, run_id, changes)
                 if change.run_id != run_id:
@@ -87,6 +88,7 @@ def follow(service: Any, start: Callable[[], int | None], quiet: bool
                     f"{change.at.astimezone():%H:%M:%S}  {change.task_id:<20} ",
                     (state, _STATE_STYLE.get(state, "")), detail),
                     soft_wrap=True)  # one line per change, also in a pipe or a log
+                shown.add(change.task_id)
                 if change.state.finished:
                     finished.add(change.task_id)
                 else:
@@ -98,6 +100,11 @@ def follow(service: Any, start: Callable[[], int | None], quiet: bool
     took = time.monotonic() - began  # a rerun's run began earlier: this is what it took now
     console.print(Text.assemble(f"run {run_id} ", (run.state.value,
                                 _STATE_STYLE.get(run.state.value, "")), f" in {took:.2f} s"))
+    # a rerun or a recovery may leave tasks it did not run as they were: say which
+    kept = [f"{t.task_id} ({t.state.value})" for t in run.tasks
+            if t.task_id not in shown and t.state.value not in ("success", "skipped")]
+    if kept and run.state.value != "success":
+        console.print(f"not run this time: {', '.join(kept)}", soft_wrap=True)
     return run_id, 0 if run.state.value == "success" else 1
 
 

@@ -142,6 +142,21 @@ def test_reruns_and_recovery_are_previewed_then_run_with_their_attempts_kept(
     assert "trying b" in second and "exited with code 0" in second
 
 
+def test_a_rerun_that_leaves_the_run_failed_says_which_tasks_it_did_not_run(
+        cli: Cli, write: Write, workdir: Path) -> None:
+    flag = workdir / "fixed"
+    path = write("r.workflow.json", flow("r", [
+        shell("b", f"test -e {q(flag)}"), shell("c", "true")], [("b", "c")]))
+    assert cli("run", path).code == RUN_FAILED
+    flag.touch()
+
+    alone = cli("rerun", "1", "b")
+
+    assert alone.code == RUN_FAILED
+    assert alone.out.splitlines()[-2].startswith("run 1 failed in ")
+    assert alone.out.splitlines()[-1] == "not run this time: c (upstream_failed)"
+
+
 def test_stop_of_a_run_that_has_ended_is_refused(cli: Cli, write: Write) -> None:
     cli("run", write("s.workflow.json", flow("s", [shell("a", "true")])))
 

@@ -54,6 +54,7 @@ from .store.leases import Lease
 from .store.location import resolve_data_dir, resolve_db_url
 from .store.state_writer import StateWriter
 from .tasks import registry
+from .tasks.workdir import check_content
 from .validation import (
     ValidationContext,
     check_document,
@@ -207,6 +208,7 @@ class BatchService:
         Conflict for a name in the read-only library."""
         check_resource_name(name)
         _refuse_library(name)
+        check_content(name, content)
         return self.store.resources.add(name, content, message, author or default_author())
 
     def list_resources(self) -> list[ResourceInfo]:

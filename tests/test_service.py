@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import pytest
 
 from jupyter_batch.errors import Conflict, InvalidInput, InvalidWorkflow, NotFound
@@ -123,7 +124,7 @@ def test_a_workflow_object_is_validated_like_a_file(stocked: BatchService) -> No
 def test_the_design_example_saves_once_its_resources_exist(service: BatchService) -> None:
     service.add_resource("clean.py", b"v1")
     service.add_resource("clean.py", b"v2")
-    service.add_resource("report.ipynb", b"{}")
+    service.add_resource("report.ipynb", nbformat.writes(nbformat.v4.new_notebook()).encode())
 
     service.save_workflow(design_example())
     published = service.publish("daily_sales").version.definition

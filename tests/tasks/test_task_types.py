@@ -259,7 +259,12 @@ def test_resource_versions_are_pinned_when_the_run_is_made(runs: Runs) -> None:
 ])
 def test_an_archive_reaching_outside_the_working_directory_is_refused(
         runs: Runs, name: str, content: bytes) -> None:
-    runs.service.add_resource(name, content)
+    with pytest.raises(InvalidInput, match=f"archive {name} holds an unsafe path"):
+        runs.service.add_resource(name, content)
+    assert name not in {r.name for r in runs.service.list_resources()}, "nothing stored"
+
+    # one stored before archives were checked on the way in is refused when it runs
+    runs.service.store.resources.add(name, content, "", "someone")
     run = runs.run(flow("unsafe", [
         shell("u", "echo ran", files=[name]),
         shell("after", "true"),
@@ -274,6 +279,32 @@ def test_an_archive_reaching_outside_the_working_directory_is_refused(
                if p.name != name and not p.is_relative_to(runs.data_dir / "blobs")]
     assert written == []
     assert not Path("/tmp/jupyter-batch-test-evil").exists()
+
+
+@pytest.mark.parametrize(("name", "content", "why"), [
+    ("data.zip", b"not a zip", "data.zip is not a readable zip archive: File is not a zip file"),
+    ("data.tar.gz", b"not gzip", "data.tar.gz is not a readable tar.gz archive"),
+    ("data.tar", b"x" * 600, "data.tar is not a readable tar archive"),
+    ("report.ipynb", b'{"cells": 3}', "report.ipynb is not a Jupyter notebook"),
+    ("report.ipynb", b"\xff\xfe", "report.ipynb is not a Jupyter notebook"),
+])
+def test_a_resource_that_is_not_what_its_name_says_is_refused_when_added(
+        runs: Runs, name: str, content: bytes, why: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        runs.service.add_resource(name, content)
+
+    assert str(refused.value).startswith(why)
+    assert name not in {r.name for r in runs.service.list_resources()}
+
+
+def test_a_damaged_archive_stored_earlier_fails_its_task_saying_so(runs: Runs) -> None:
+    runs.service.store.resources.add("data.zip", b"not a zip", "", "someone")
+
+    run = runs.run(flow("damaged", [shell("u", "echo ran", files=["data.zip"])]))
+
+    assert run.task("u").state == S.FAILED
+    assert run.task("u").message == (
+        "data.zip is not a readable zip archive: File is not a zip file")
 
 
 # --- jars -----------------------------------------------------------------------------------

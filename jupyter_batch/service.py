@@ -53,6 +53,7 @@ from .store.location import resolve_data_dir, resolve_db_url
 from .store.state_writer import StateWriter
 from .tasks import registry
 from .validation import (
+    StoredWorkflow,
     ValidationContext,
     check_document,
     require_valid,
@@ -295,7 +296,21 @@ class BatchService:
         return ValidationContext(task_types=registry.specs(),
                                  latest_version=self.store.resources.latest_version,
                                  pools=self._pools.keys() if self._pools else ("default",),
-                                 program=library.by_resource)
+                                 program=library.by_resource,
+                                 # one read per referenced workflow and validation
+                                 workflow=functools.cache(self._stored_workflow),
+                                 workflow_names=self.store.workflows.names)
+
+    def _stored_workflow(self, name: str) -> StoredWorkflow | None:
+        try:
+            draft, latest = self.store.workflows.latest(name)
+        except NotFound:
+            return None
+        draft_tasks = tuple(t.id for t in draft.tasks)
+        if latest is None:
+            return StoredWorkflow(None, draft_tasks, draft_tasks)
+        return StoredWorkflow(latest.version, tuple(t.id for t in latest.definition.tasks),
+                              draft_tasks)
 
     def validate(self, document: Any) -> tuple[Workflow, list[Problem]]:
         """Every problem of a workflow file's JSON (or a Workflow), with where it is."""

@@ -51,6 +51,25 @@ class WorkflowRepo:
         with reading(self._engine) as conn:
             return load_workflow(self._row(conn, name).draft)
 
+    def latest(self, name: str) -> tuple[Workflow, WorkflowVersion | None]:
+        """A workflow's draft and its latest published version (None when it was never
+        published), whatever its state, in one query."""
+        query = (select(wf_table.c.draft, wv)
+                 .outerjoin(wv, (wv.c.workflow_id == wf_table.c.id)
+                            & (wv.c.version == wf_table.c.latest_version))
+                 .where(wf_table.c.name == name))
+        with reading(self._engine) as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            raise NotFound(f"no workflow named {name!r}")
+        return (load_workflow(row.draft),
+                None if row.version is None else _version(name, row))
+
+    def names(self) -> list[str]:
+        """Every workflow's name, in order, without reading a definition."""
+        with reading(self._engine) as conn:
+            return list(conn.scalars(select(wf_table.c.name).order_by(wf_table.c.name)))
+
     def list(self) -> list[WorkflowInfo]:
         with reading(self._engine) as conn:
             rows = conn.execute(select(wf_table).order_by(wf_table.c.name)).all()

@@ -126,6 +126,19 @@ async def test_a_task_reference_is_met_even_if_the_rest_of_a_fails(api: BatchAPI
     assert states(b) == {"upA": "success", "b1": "success"}
 
 
+async def test_a_task_reference_waits_saying_which_task(api: BatchAPI) -> None:
+    await publish(api, workflow_doc("A", tasks=[shell("a1"), shell("a2")],
+                                    relations=[("a1", "a2")]))
+    await publish(api, workflow_b(LONG, task="a2"))
+    b_run = await api.trigger("B", DAY)
+
+    waiting = await api.wait_task(b_run, "upA", "waiting")
+
+    assert waiting["message"] == f"waiting for task 'a2' of workflow 'A' to succeed for {DAY}"
+    assert (await api.wait_run(await api.trigger("A", DAY)))["state"] == "success"
+    assert (await api.wait_run(b_run))["state"] == "success"
+
+
 async def test_a_reference_is_checked_against_the_store(api: BatchAPI) -> None:
     await publish(api, workflow_doc("A", tasks=[shell("a1"), shell("a2")]))
 

@@ -376,7 +376,8 @@ class BatchService:
 
     def delete_workflow(self, name: str) -> None:
         """Delete a workflow, its draft and its versions (its runs stay in the history).
-        Refused while it is published: take it offline first."""
+        Refused while it is published (take it offline first) or referenced by another
+        workflow, whose runs would wait for it forever."""
         self.store.workflows.delete(name)
 
     def layout(self, name: str, version: int | None = None) -> dict[str, Any]:

@@ -209,7 +209,7 @@ def _check_reference(i: int, ref: Reference, owner: str, ctx: ValidationContext,
     one and have been published, and the task it names must be one of that version's.
 
     A workflow taken offline is fine: its runs so far still satisfy references and
-    publishing it again resumes them.
+    publishing it again resumes them (it cannot be deleted while anything references it).
     """
     where = f"references[{i}]"
     if ctx.workflow is None or not ref.workflow:

@@ -293,3 +293,27 @@ def test_a_referenced_task_is_one_of_the_published_version(service: BatchService
         "tasks: extract, clean); its draft has it: publish 'daily_sales' first"]
     service.save_workflow(referencing("r", "daily_sales", "clean"))
 
+
+def test_a_referenced_workflow_is_not_deleted_while_anything_references_it(
+        service: BatchService) -> None:
+    published(service, workflow_doc("upstream", tasks=[shell("a")]))
+    published(service, referencing("user", "upstream"))
+    service.save_workflow(referencing("drafted", "upstream"))
+    service.offline("upstream")
+
+    with pytest.raises(Conflict) as refused:
+        service.delete_workflow("upstream")
+
+    assert str(refused.value) == (
+        "workflow 'upstream' is referenced by 'drafted' (draft), 'user' (draft, version 1); "
+        "remove those references (publishing again where they are published) or delete "
+        "those workflows first")
+    assert service.get_workflow("upstream").state == "offline"
+    # the version in service still waits for it after its draft stops referencing it
+    service.delete_workflow("drafted")
+    service.save_workflow(workflow_doc("user", tasks=[shell("a")]))
+    with pytest.raises(Conflict, match=r"referenced by 'user' \(version 1\)"):
+        service.delete_workflow("upstream")
+    service.publish("user")
+    service.delete_workflow("upstream")
+    assert service.store.workflows.names() == ["user"]

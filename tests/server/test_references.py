@@ -149,3 +149,15 @@ async def test_a_reference_is_checked_against_the_store(api: BatchAPI) -> None:
     assert "no task 'zz'" in error["message"]
     assert await api.workflow_names() == ["A"]
 
+
+
+async def test_a_referenced_workflow_is_not_deleted(api: BatchAPI) -> None:
+    await publish(api, workflow_doc("A", tasks=[shell("a1"), shell("a2")]))
+    await publish(api, workflow_b(LONG, task="a2"))
+    await api.ok("POST", "/workflows/A/offline")
+
+    error = await api.fails(409, "DELETE", "/workflows/A")
+
+    assert error["reason"] == "conflict"
+    assert "referenced by 'B' (draft, version 1)" in error["message"]
+    assert await api.workflow_names() == ["A", "B"]

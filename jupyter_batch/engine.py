@@ -505,8 +505,9 @@ class _Driver:
                 self._move(node, S.WAITING)
                 self._move(node, S.SUCCESS)
             else:
-                self._move(node, S.WAITING, message=f"waiting for workflow {ref.workflow!r} "
-                                                    f"to succeed for {self.plan.logical_date}")
+                self._move(node, S.WAITING, message=f"waiting for "
+                           f"{f'task {ref.task!r} of ' if ref.task else ''}workflow "
+                           f"{ref.workflow!r} to succeed for {self.plan.logical_date}")
                 if ref.timeout:
                     self._timer(ref.timeout, "reference", node)
             return

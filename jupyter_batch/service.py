@@ -56,6 +56,7 @@ from .store.state_writer import StateWriter
 from .tasks import registry
 from .tasks.workdir import check_content
 from .validation import (
+    StoredWorkflow,
     ValidationContext,
     check_document,
     require_valid,
@@ -310,7 +311,21 @@ class BatchService:
         return ValidationContext(task_types=registry.specs(),
                                  latest_version=self.store.resources.latest_version,
                                  pools=self._pools.keys() if self._pools else ("default",),
-                                 program=library.by_resource)
+                                 program=library.by_resource,
+                                 # one read per referenced workflow and validation
+                                 workflow=functools.cache(self._stored_workflow),
+                                 workflow_names=self.store.workflows.names)
+
+    def _stored_workflow(self, name: str) -> StoredWorkflow | None:
+        try:
+            draft, latest = self.store.workflows.latest(name)
+        except NotFound:
+            return None
+        draft_tasks = tuple(t.id for t in draft.tasks)
+        if latest is None:
+            return StoredWorkflow(None, draft_tasks, draft_tasks)
+        return StoredWorkflow(latest.version, tuple(t.id for t in latest.definition.tasks),
+                              draft_tasks)
 
     def validate(self, document: Any) -> tuple[Workflow, list[Problem]]:
         """Every problem of a workflow file's JSON (or a Workflow), with where it is."""
@@ -376,7 +391,8 @@ class BatchService:
 
     def delete_workflow(self, name: str) -> None:
         """Delete a workflow, its draft and its versions (its runs stay in the history).
-        Refused while it is published: take it offline first."""
+        Refused while it is published (take it offline first) or referenced by another
+        workflow, whose runs would wait for it forever."""
         self.store.workflows.delete(name)
 
     def layout(self, name: str, version: int | None = None) -> dict[str, Any]:

@@ -6,6 +6,7 @@ are stored) comes in through ``ValidationContext``.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Callable, Collection, Mapping
@@ -24,6 +25,7 @@ from .model.workflow import (
     FAILURE_STRATEGIES,
     KINDS,
     TASK_FIELDS,
+    Reference,
     Schedule,
     Task,
     Workflow,
@@ -36,12 +38,34 @@ _PARAM = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CRON_FIELDS = ("minute", "hour", "day of month", "month", "day of week", "second")
 
 
+@dataclass(frozen=True)
+class StoredWorkflow:
+    """What a reference check needs to know of a stored workflow.
+
+    ``tasks`` are the task ids of the definition that runs: the latest published
+    version's (numbered ``version``) — it is what scheduled, triggered and backfilled runs
+    execute, and only their task runs satisfy a reference. A workflow never published
+    (``version`` None) has no such definition yet: ``tasks`` are then its draft's, which
+    publishing makes version 1. ``draft_tasks`` are the draft's task ids in every case,
+    to tell a user that a task they name is waiting to be published.
+    """
+
+    version: int | None
+    tasks: tuple[str, ...]
+    draft_tasks: tuple[str, ...] = ()
+
+
 @dataclass
 class ValidationContext:
     """What validation needs to know about the world.
 
     ``latest_version(name)`` gives a resource's latest version number, or None when no
     resource has that name; leave it None to skip resource checks.
+
+    ``workflow(name)`` gives a stored workflow, or None when none has that name; leave
+    it None (a workflow file checked without a store) to skip reference checks.
+    ``workflow_names()`` lists the stored workflows, to suggest the nearest to a name
+    that is not one of them.
     """
 
     task_types: Mapping[str, TaskTypeSpec] = field(default_factory=dict)
@@ -51,6 +75,8 @@ class ValidationContext:
     #: the built-in program a ``library/...`` resource name runs (None when there is no
     #: such program), so a task's params are checked against its schema
     program: Callable[[str], Program | None] | None = None
+    workflow: Callable[[str], StoredWorkflow | None] | None = None
+    workflow_names: Callable[[], Collection[str]] | None = None
 
 
 #: workflow names that would clash with a route of the REST API
@@ -174,6 +200,44 @@ def _check_program_params(task: Task, where: str, workflow_params: Collection[st
     if program is not None:
         problems += check_params(program, task.params, f"{where}.params",
                                  frozenset(workflow_params))[1]
+
+
+def _check_reference(i: int, ref: Reference, owner: str, ctx: ValidationContext,
+                     problems: list[Problem]) -> None:
+    """A reference against the store: only a run of a published version of another
+    workflow (not a pre-run) satisfies it, so the workflow it names must exist, be another
+    one and have been published, and the task it names must be one of that version's.
+
+    A workflow taken offline is fine: its runs so far still satisfy references and
+    publishing it again resumes them (it cannot be deleted while anything references it).
+    """
+    where = f"references[{i}]"
+    if ctx.workflow is None or not ref.workflow:
+        return
+    if ref.workflow == owner:
+        problems.append(Problem(f"{where}.workflow", f"workflow {owner!r} cannot reference "
+                                "itself: a run would wait for its own success"))
+        return
+    target = ctx.workflow(ref.workflow)
+    if target is None:
+        known = ctx.workflow_names() if ctx.workflow_names is not None else ()
+        close = difflib.get_close_matches(ref.workflow, [n for n in known if n != owner], n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        problems.append(Problem(f"{where}.workflow", f"no workflow named {ref.workflow!r}{hint}"))
+        return
+    if target.version is None:
+        problems.append(Problem(f"{where}.workflow", f"workflow {ref.workflow!r} has never been "
+                                "published, so nothing can satisfy the reference (pre-runs "
+                                "do not); publish it first"))
+    if ref.task is None or ref.task in target.tasks:
+        return
+    of = (f"workflow {ref.workflow!r}" if target.version is None
+          else f"version {target.version} of workflow {ref.workflow!r}")
+    message = (f"{of} has no task {ref.task!r} (its tasks: "
+               f"{', '.join(target.tasks) or 'none'})")
+    if target.version is not None and ref.task in target.draft_tasks:
+        message += f"; its draft has it: publish {ref.workflow!r} first"
+    problems.append(Problem(f"{where}.task", message))
 
 
 def _check_task(i: int, task: Task, ctx: ValidationContext, problems: list[Problem],
@@ -319,6 +383,7 @@ def validate(wf: Workflow, ctx: ValidationContext) -> list[Problem]:
             problems.append(Problem(f"references[{i}].workflow", "is required"))
         if ref.timeout is not None and ref.timeout <= 0:
             problems.append(Problem(f"references[{i}].timeout", "must be more than 0 seconds"))
+        _check_reference(i, ref, wf.name, ctx, problems)
     for i, task in enumerate(wf.tasks):
         _check_task(i, task, ctx, problems, (wf.params or {}).keys())
     _check_graph(wf, problems)

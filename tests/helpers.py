@@ -49,6 +49,12 @@ DESIGN_EXAMPLE_TEXT = """\
 """
 
 
+def master_sync() -> dict[str, Any]:
+    """The workflow the DESIGN.md example references: it must be stored (and published)
+    before a workflow referencing it validates."""
+    return workflow_doc("master_sync", tasks=[shell("sync")])
+
+
 def design_example() -> dict[str, Any]:
     """A fresh copy of the DESIGN.md example as a JSON object."""
     return json.loads(DESIGN_EXAMPLE_TEXT)

@@ -31,7 +31,7 @@ from jupyter_batch.errors import Conflict, InvalidInput, InvalidWorkflow, NotFou
 from jupyter_batch.model.changes import RunChange, TaskChange
 from jupyter_batch.model.states import RunState, TaskState
 from tests.client.servers import jupyter_servers
-from tests.helpers import AUTHOR, design_example
+from tests.helpers import AUTHOR, design_example, master_sync
 
 S = TaskState
 
@@ -145,13 +145,16 @@ def test_a_saved_workflow_loads_back_into_a_builder(local: Batch) -> None:
     for content in (b"print(1)\n", b"print(2)\n"):
         local.add_resource("clean.py", content)
     local.add_resource("report.ipynb", report_notebook())
+    upstream = local.workflow("master_sync")
+    upstream.shell("sync", "true")
+    upstream.publish()
     build_design_example(local).save()
 
     loaded = local.get_workflow("daily_sales")
     assert loaded.to_dict() == design_example()
     assert (loaded.state, loaded.latest_version) == ("draft", None)
     loaded.shell("more", "true")  # the builder's own copy: nothing saved yet
-    assert [w.to_dict() for w in local.workflows()] == [design_example()]
+    assert [w.to_dict() for w in local.workflows()] == [design_example(), master_sync()]
     assert repr(loaded).splitlines()[:3] == [
         "Workflow 'daily_sales' (draft)",
         "  masterdata  reference  master_sync",

@@ -12,7 +12,9 @@ import pytest
 from jupyter_batch.errors import Conflict, InvalidInput, InvalidWorkflow, NotFound
 from jupyter_batch.model.workflow import load_workflow
 from jupyter_batch.service import BatchService
-from tests.helpers import AUTHOR, design_example, shell, workflow_doc
+from jupyter_batch.tasks.registry import specs
+from jupyter_batch.validation import ValidationContext, validate
+from tests.helpers import AUTHOR, design_example, master_sync, shell, workflow_doc
 
 
 def pipeline(name: str = "pipe") -> dict[str, Any]:
@@ -125,6 +127,8 @@ def test_the_design_example_saves_once_its_resources_exist(service: BatchService
     service.add_resource("clean.py", b"v1")
     service.add_resource("clean.py", b"v2")
     service.add_resource("report.ipynb", nbformat.writes(nbformat.v4.new_notebook()).encode())
+    service.save_workflow(master_sync())
+    service.publish("master_sync")
 
     service.save_workflow(design_example())
     published = service.publish("daily_sales").version.definition
@@ -210,3 +214,107 @@ def test_offline_only_from_published(stocked: BatchService) -> None:
     info = stocked.offline("pipe")
     assert (info.state, info.latest_version) == ("offline", 1)
     assert stocked.export_workflow("pipe", 1).task("clean").resource == "clean.py@1"
+
+
+# --- references ------------------------------------------------------------------------------
+
+
+def referencing(name: str, workflow: str, task: str | None = None) -> dict[str, Any]:
+    """A workflow whose one task waits for ``workflow`` (or its ``task``)."""
+    ref = {"id": "up", "workflow": workflow, **({"task": task} if task else {})}
+    return workflow_doc(name, tasks=[shell("a")], references=[ref],
+                        relations=[("up", "a")])
+
+
+def published(service: BatchService, doc: dict[str, Any]) -> None:
+    service.save_workflow(doc)
+    service.publish(doc["name"])
+
+
+def reference_problems(service: BatchService, doc: dict[str, Any]) -> list[str]:
+    return [str(p) for p in service.validate(doc)[1]]
+
+
+def test_a_reference_names_a_stored_workflow_and_a_near_miss_gets_a_suggestion(
+        service: BatchService) -> None:
+    published(service, workflow_doc("daily_sales", tasks=[shell("clean")]))
+
+    assert reference_problems(service, referencing("r", "daily_sale")) == [
+        "references[0].workflow: no workflow named 'daily_sale'; did you mean 'daily_sales'?"]
+    assert reference_problems(service, referencing("r", "zzz")) == [
+        "references[0].workflow: no workflow named 'zzz'"]
+    with pytest.raises(InvalidWorkflow, match="no workflow named 'daily_sale'"):
+        service.save_workflow(referencing("r", "daily_sale"))
+    assert service.store.workflows.names() == ["daily_sales"]
+    # a file checked without a store (no workflows to look up) is not refused for it
+    assert validate(load_workflow(referencing("r", "zzz")),
+                    ValidationContext(task_types=specs())) == []
+
+
+def test_a_workflow_cannot_reference_itself(service: BatchService) -> None:
+    published(service, workflow_doc("loop", tasks=[shell("a")]))
+
+    assert reference_problems(service, referencing("loop", "loop")) == [
+        "references[0].workflow: workflow 'loop' cannot reference itself: a run would wait "
+        "for its own success"]
+
+
+def test_a_referenced_workflow_must_have_been_published_and_may_be_offline(
+        service: BatchService) -> None:
+    """Only runs of a published version satisfy a reference (pre-runs do not), so a
+    workflow that was never published would keep its referrers waiting; one taken offline
+    has such runs and can come back, so it may stay referenced."""
+    service.save_workflow(workflow_doc("upstream", tasks=[shell("clean")]))
+
+    assert reference_problems(service, referencing("r", "upstream")) == [
+        "references[0].workflow: workflow 'upstream' has never been published, so nothing "
+        "can satisfy the reference (pre-runs do not); publish it first"]
+    # checked against the draft, which publishing makes version 1
+    assert reference_problems(service, referencing("r", "upstream", "dirty"))[1] == (
+        "references[0].task: workflow 'upstream' has no task 'dirty' (its tasks: clean)")
+
+    service.publish("upstream")
+    service.save_workflow(referencing("r", "upstream", "clean"))
+    service.offline("upstream")
+    assert reference_problems(service, referencing("r", "upstream", "clean")) == []
+    service.publish("r")
+
+
+def test_a_referenced_task_is_one_of_the_published_version(service: BatchService) -> None:
+    published(service, workflow_doc("daily_sales", tasks=[shell("extract"), shell("clean")],
+                                    relations=[("extract", "clean")]))
+    service.save_workflow(workflow_doc("daily_sales", tasks=[shell("extract"), shell("load")]))
+
+    assert reference_problems(service, referencing("r", "daily_sales", "zz")) == [
+        "references[0].task: version 1 of workflow 'daily_sales' has no task 'zz' (its tasks: "
+        "extract, clean)"]
+    # in the draft only: nothing runs it until it is published
+    assert reference_problems(service, referencing("r", "daily_sales", "load")) == [
+        "references[0].task: version 1 of workflow 'daily_sales' has no task 'load' (its "
+        "tasks: extract, clean); its draft has it: publish 'daily_sales' first"]
+    service.save_workflow(referencing("r", "daily_sales", "clean"))
+
+
+def test_a_referenced_workflow_is_not_deleted_while_anything_references_it(
+        service: BatchService) -> None:
+    published(service, workflow_doc("upstream", tasks=[shell("a")]))
+    published(service, referencing("user", "upstream"))
+    service.save_workflow(referencing("drafted", "upstream"))
+    service.offline("upstream")
+
+    with pytest.raises(Conflict) as refused:
+        service.delete_workflow("upstream")
+
+    assert str(refused.value) == (
+        "workflow 'upstream' is referenced by 'drafted' (draft), 'user' (draft, version 1); "
+        "remove those references (publishing again where they are published) or delete "
+        "those workflows first")
+    assert service.get_workflow("upstream").state == "offline"
+    # the version in service still waits for it after its draft stops referencing it
+    service.delete_workflow("drafted")
+    service.save_workflow(workflow_doc("user", tasks=[shell("a")]))
+    with pytest.raises(Conflict, match=r"referenced by 'user' \(version 1\)"):
+        service.delete_workflow("upstream")
+    service.publish("user")
+    service.delete_workflow("upstream")
+    assert service.store.workflows.names() == ["user"]

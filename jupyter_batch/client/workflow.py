@@ -331,7 +331,7 @@ class Workflow(Displayable):
 
     def delete(self) -> None:
         """Delete the saved workflow and its versions (its runs stay). Refused while it is
-        published: take it offline first."""
+        published (take it offline first) or another workflow references it."""
         self._transport.delete_workflow(self.name)
         self.state, self.latest_version, self.draft_changed = None, None, False
         self._saved = None

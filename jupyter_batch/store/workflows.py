@@ -51,6 +51,25 @@ class WorkflowRepo:
         with reading(self._engine) as conn:
             return load_workflow(self._row(conn, name).draft)
 
+    def latest(self, name: str) -> tuple[Workflow, WorkflowVersion | None]:
+        """A workflow's draft and its latest published version (None when it was never
+        published), whatever its state, in one query."""
+        query = (select(wf_table.c.draft, wv)
+                 .outerjoin(wv, (wv.c.workflow_id == wf_table.c.id)
+                            & (wv.c.version == wf_table.c.latest_version))
+                 .where(wf_table.c.name == name))
+        with reading(self._engine) as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            raise NotFound(f"no workflow named {name!r}")
+        return (load_workflow(row.draft),
+                None if row.version is None else _version(name, row))
+
+    def names(self) -> list[str]:
+        """Every workflow's name, in order, without reading a definition."""
+        with reading(self._engine) as conn:
+            return list(conn.scalars(select(wf_table.c.name).order_by(wf_table.c.name)))
+
     def list(self) -> list[WorkflowInfo]:
         with reading(self._engine) as conn:
             rows = conn.execute(select(wf_table).order_by(wf_table.c.name)).all()
@@ -134,12 +153,19 @@ class WorkflowRepo:
                              created=True)
 
     def delete(self, name: str) -> None:
-        """Delete a workflow and its versions; a published one must go offline first."""
+        """Delete a workflow and its versions; a published one must go offline first, and
+        one that another workflow's draft or published version references stays: those
+        runs would wait for it forever. Checked in the deleting transaction, so a
+        reference saved meanwhile cannot slip through."""
         with self._engine.begin() as conn:
             row = self._row(conn, name)
             if row.state == PUBLISHED:
                 raise Conflict(f"workflow {name!r} is published; take it offline before "
                                "deleting it")
+            if referrers := _referrers(conn, name):
+                raise Conflict(f"workflow {name!r} is referenced by {', '.join(referrers)}; "
+                               "remove those references (publishing again where they are "
+                               "published) or delete those workflows first")
             conn.execute(delete(wv).where(wv.c.workflow_id == row.id))
             conn.execute(delete(wf_table).where(wf_table.c.id == row.id))
 
@@ -153,6 +179,30 @@ class WorkflowRepo:
             conn.execute(update(wf_table).where(wf_table.c.id == row.id).values(
                 state=OFFLINE, updated_at=datetime.now(timezone.utc)))
             return self._info(conn, self._row(conn, name))
+
+
+def _referrers(conn: Connection, name: str) -> list[str]:
+    """The other workflows whose draft, or whose version in service, references ``name``,
+    each with where (``'B' (draft, version 2)``). Raw definitions are scanned rather than
+    parsed: a delete reads every workflow."""
+    query = (select(wf_table.c.name, wf_table.c.draft, wf_table.c.state, wv.c.version,
+                    wv.c.definition)
+             .outerjoin(wv, (wv.c.workflow_id == wf_table.c.id)
+                        & (wv.c.version == wf_table.c.latest_version))
+             .where(wf_table.c.name != name).order_by(wf_table.c.name))
+
+    def refers(definition: object) -> bool:
+        refs = definition.get("references") if isinstance(definition, dict) else None
+        return any(isinstance(r, dict) and r.get("workflow") == name for r in refs or ())
+
+    found = []
+    for row in conn.execute(query):
+        where = ["draft"] if refers(row.draft) else []
+        if row.state == PUBLISHED and refers(row.definition):
+            where.append(f"version {row.version}")
+        if where:
+            found.append(f"{row.name!r} ({', '.join(where)})")
+    return found
 
 
 def _version(name: str, row: Row) -> WorkflowVersion:

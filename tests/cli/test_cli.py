@@ -167,6 +167,31 @@ def test_validate_prints_each_problem_on_its_own_line(cli: Cli, write: Write,
     assert "bad.workflow.json: relations: relations form a cycle: a -> b -> a" in result.err_lines
 
 
+def test_a_reference_is_checked_against_the_store_so_run_never_waits_in_vain(
+        cli: Cli, write: Write, service: BatchService) -> None:
+    """The reviewer's case: ``zz`` is no task of daily_sales, so nothing could satisfy
+    the reference and ``run`` used to wait for ever."""
+    service.save_workflow(workflow_doc("daily_sales", tasks=[
+        {"id": "extract", "type": "shell", "command": "true"},
+        {"id": "clean", "type": "shell", "command": "true"}], relations=[("extract", "clean")]))
+    service.publish("daily_sales")
+    done = service.wait_run(service.trigger("daily_sales", "2026-11-21"), timeout=60)
+    assert done.state.value == "success"
+    ref4 = {"name": "ref4", "references": [{"id": "n", "workflow": "daily_sales", "task": "zz"}],
+            "tasks": [{"id": "a", "type": "shell", "command": "echo hi"}],
+            "relations": [{"from": "n", "to": "a"}]}
+    write("ref4.workflow.json", ref4)
+    problem = ("ref4.workflow.json: references[0].task: version 1 of workflow 'daily_sales' "
+               "has no task 'zz' (its tasks: extract, clean)")
+
+    assert_one_error_line(cli("workflow", "validate", "ref4.workflow.json"), problem)
+    assert_one_error_line(cli("run", "ref4.workflow.json", "--date", "2026-11-21"), problem)
+
+    ref4["references"][0]["task"] = "clean"
+    write("ref4.workflow.json", ref4)
+    assert cli("run", "ref4.workflow.json", "--date", "2026-11-21").code == 0
+
+
 def test_validate_json_lists_the_problems(cli: Cli, write: Write) -> None:
     write("bad.workflow.json", workflow_doc("bad", tasks=[{"id": "a", "type": "bash"}]))
 

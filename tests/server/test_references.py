@@ -124,3 +124,40 @@ async def test_a_task_reference_is_met_even_if_the_rest_of_a_fails(api: BatchAPI
     assert states(later) == {"upA": "success", "b1": "success"}
     # ... and so must have the B that was waiting for it
     assert states(b) == {"upA": "success", "b1": "success"}
+
+
+async def test_a_task_reference_waits_saying_which_task(api: BatchAPI) -> None:
+    await publish(api, workflow_doc("A", tasks=[shell("a1"), shell("a2")],
+                                    relations=[("a1", "a2")]))
+    await publish(api, workflow_b(LONG, task="a2"))
+    b_run = await api.trigger("B", DAY)
+
+    waiting = await api.wait_task(b_run, "upA", "waiting")
+
+    assert waiting["message"] == f"waiting for task 'a2' of workflow 'A' to succeed for {DAY}"
+    assert (await api.wait_run(await api.trigger("A", DAY)))["state"] == "success"
+    assert (await api.wait_run(b_run))["state"] == "success"
+
+
+async def test_a_reference_is_checked_against_the_store(api: BatchAPI) -> None:
+    await publish(api, workflow_doc("A", tasks=[shell("a1"), shell("a2")]))
+
+    reply = await api.ok("POST", "/workflows/validate", workflow_b(LONG, task="zz"))
+    assert reply["problems"] == [{"where": "references[0].task", "message": (
+        "version 1 of workflow 'A' has no task 'zz' (its tasks: a1, a2)")}]
+    error = await api.fails(400, "POST", "/workflows", workflow_b(LONG, task="zz"))
+    assert "no task 'zz'" in error["message"]
+    assert await api.workflow_names() == ["A"]
+
+
+
+async def test_a_referenced_workflow_is_not_deleted(api: BatchAPI) -> None:
+    await publish(api, workflow_doc("A", tasks=[shell("a1"), shell("a2")]))
+    await publish(api, workflow_b(LONG, task="a2"))
+    await api.ok("POST", "/workflows/A/offline")
+
+    error = await api.fails(409, "DELETE", "/workflows/A")
+
+    assert error["reason"] == "conflict"
+    assert "referenced by 'B' (draft, version 1)" in error["message"]
+    assert await api.workflow_names() == ["A", "B"]

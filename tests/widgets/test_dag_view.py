@@ -16,6 +16,7 @@ from jupyter_batch.model.states import RunState
 from jupyter_batch.service import BatchService
 from jupyter_batch.widgets import DagView
 from tests.engine_fixtures import PATIENCE, flow, shell, wait_file, wait_for
+from tests.helpers import master_sync
 from tests.widgets import source_adapter
 from tests.widgets.source_adapter import ServiceSource
 
@@ -202,6 +203,8 @@ def test_a_notebook_task_links_its_output_notebook(source: ServiceSource,
 
 def test_a_workflow_view_draws_the_served_layout(source: ServiceSource, service: BatchService,
                                                  views: list[DagView]) -> None:
+    service.save_workflow(master_sync())
+    service.publish("master_sync")
     service.save_workflow(flow("drawn", [shell("extract", "true"), shell("report", "true")],
                                [("masterdata", "extract"), ("extract", "report", False)],
                                references=[{"id": "masterdata", "workflow": "master_sync"}]))

@@ -15,6 +15,7 @@ from jupyter_batch.model.states import RunState
 from jupyter_batch.service import BatchService
 from jupyter_batch.widgets import Designer
 from tests.engine_fixtures import PATIENCE
+from tests.helpers import master_sync
 from tests.widgets import source_adapter
 from tests.widgets.source_adapter import ServiceSource
 
@@ -57,6 +58,8 @@ def test_the_designer_builds_a_valid_workflow_that_saves(designer: Designer,
     editor.fields["resource"].value = "clean.py@2"
     editor.params.add_row("top", "10")
     editor.params.add_row("region", "eu")
+    service.save_workflow(master_sync())
+    service.publish("master_sync")
     designer.add_reference("masterdata", "master_sync", timeout=3600)
     designer.connect("masterdata", "extract")
     designer.connect("extract", "clean", rerun=False)
@@ -139,7 +142,7 @@ def test_validation_problems_reach_the_field_they_are_about(designer: Designer) 
 
     assert {p.where for p in problems} == {
         "tasks[1].resource", "tasks[1].params.ds", "tasks[2].timeout", "relations[0].to",
-        "references[0].timeout", "schedule.cron"}
+        "references[0].workflow", "references[0].timeout", "schedule.cron"}
     clean = designer.task_editor("clean").errors.texts
     assert clean["resource"] == "resource 'missing.py' does not exist"
     assert clean["params"].startswith("ds: 'ds' is the name of a built-in variable")
@@ -148,12 +151,13 @@ def test_validation_problems_reach_the_field_they_are_about(designer: Designer) 
     assert designer.task_editor("extract").errors.texts == {}
     assert "cannot have an upstream" in designer.relations.errors[0].texts["to"]
     assert designer.reference_editor("upstream").errors.texts == {
+        "workflow": "no workflow named 'master_sync'",
         "timeout": "must be more than 0 seconds"}
     designer.update_reference("upstream", timeout=None)
     assert designer.document["references"] == [{"id": "upstream", "workflow": "master_sync"}]
     assert "minute field '61'" in designer.schedule.errors.texts["cron"]
     assert designer.errors.texts == {}
-    assert "6 problems" in designer.status.value
+    assert "7 problems" in designer.status.value
     # the red label is in the editor, under the field
     assert "missing.py" in designer.task_editor("clean").errors["resource"].value
     # the schedule preview says the same before anyone validates

@@ -27,7 +27,7 @@ def write_out(text: str, path: str | None, what: str = "") -> None:
 
 
 def emit_json(value: Any) -> None:
-    print(json.dumps(plain(value), indent=2, ensure_ascii=False, default=str))
+    print(json.dumps(plain(value), indent=2, ensure_ascii=False, default=str, allow_nan=False))
 
 
 def when(value: datetime | None) -> str:

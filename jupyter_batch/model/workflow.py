@@ -18,6 +18,7 @@ from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from ..errors import InvalidWorkflow, Problem
+from .jsonvalues import non_finite
 
 Scalar = str | int | float | bool
 
@@ -127,7 +128,7 @@ class Workflow:
         return workflow_to_dict(self)
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 # --- writing -----------------------------------------------------------------------------
@@ -165,7 +166,7 @@ def workflow_to_json(wf: Workflow) -> str:
     each, then encoded, cost 1.5 ms for layered 10x20 (3,600 relations). Here they are
     written as text with the encoder's own string escaping: 0.6 ms.
     """
-    text = json.dumps(_to_dict_but_relations(wf))
+    text = json.dumps(_to_dict_but_relations(wf), allow_nan=False)
     if not wf.relations:
         return text
     quote = encode_basestring_ascii  # what json.dumps uses (ensure_ascii)
@@ -282,7 +283,10 @@ class _Reader:
             else:
                 check, expected = KINDS[kind]
                 ok = check(value)
-            if ok:
+            if ok and kind in ("number", "params") and (bad := non_finite(
+                    value, f"{where}.{key}" if where else key)):
+                self.problems += bad  # NaN, Infinity, 1e400: JSON has no such numbers
+            elif ok:
                 out[key] = value
             else:
                 self.problem(f"{where}.{key}" if where else key,
@@ -328,6 +332,9 @@ def parse_workflow(data: Any) -> tuple[Workflow, list[Problem]]:
         f = reader.item_fields(item, f"tasks[{i}]", _TASK_KINDS, required=("id", "type"),
                                extra_ok=True)
         options = {k: v for k, v in (item or {}).items() if k not in _TASK_KINDS}
+        if bad := non_finite(options, f"tasks[{i}]"):
+            reader.problems += bad
+            options = {k: v for k, v in options.items() if not non_finite(v)}
         tasks.append(Task(**{"id": "", "type": "", **f}, options=options))
     relations = []
     for i, item in reader.objects(top.get("relations"), "relations"):

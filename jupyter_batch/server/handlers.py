@@ -20,6 +20,7 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from ..errors import BatchError, Conflict, CorruptBlob, InvalidInput, InvalidWorkflow, NotFound
+from ..model.jsonvalues import non_finite
 from ..model.wire import (
     plain,
     program_detail_json,
@@ -84,6 +85,8 @@ class BatchHandler(APIHandler):
             raise InvalidInput(f"the request body is not valid JSON: {exc}") from None
         if not isinstance(data, dict):
             raise InvalidInput("the request body must be a JSON object")
+        if bad := non_finite(data):
+            raise InvalidInput("; ".join(str(p) for p in bad))
         return data
 
     def int_arg(self, name: str, default: int | None = None) -> int | None:
@@ -102,7 +105,7 @@ class BatchHandler(APIHandler):
     def reply(self, value: Any, status: int = 200) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(plain(value)))
+        self.finish(json.dumps(plain(value), allow_nan=False))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         error = kwargs.get("exc_info", (None, None, None))[1]
@@ -120,7 +123,7 @@ class BatchHandler(APIHandler):
             reply = {"message": "internal error (see the server log)", "reason": "internal"}
         self.set_status(status_code)
         self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(reply))
+        self.finish(json.dumps(reply, allow_nan=False))
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
         if isinstance(value, BatchError) and not isinstance(value, CorruptBlob):

@@ -265,3 +265,24 @@ def test_an_exported_file_saves_back_to_the_same_draft(cli: Cli, service: BatchS
 
     assert service.export_workflow("pipe").to_json() == (
         workdir / "pipe.workflow.json").read_text()
+
+
+# --- input that is not quite right -------------------------------------------------------------
+
+NAN_WORKFLOW = ('{"name": "nanwf", "tasks": [{"id": "a", "type": "shell", "command": "echo hi", '
+                '"timeout": %s}]}')
+
+
+@pytest.mark.parametrize(("number", "shown"), [("NaN", "NaN"), ("1e400", "Infinity"),
+                                               ("-Infinity", "-Infinity")])
+@pytest.mark.parametrize("verb", ["validate", "save"])
+def test_a_workflow_file_with_a_number_json_cannot_hold_is_refused(
+        cli: Cli, write: Write, verb: str, number: str, shown: str) -> None:
+    write("nan.workflow.json", NAN_WORKFLOW % number)
+
+    result = cli("workflow", verb, "nan.workflow.json")
+
+    assert (result.code, result.out) == (BAD_INPUT, "")
+    assert result.err_lines == [
+        f"nan.workflow.json: tasks[0].timeout: must be a finite number, not {shown}"]
+    assert cli("workflow", "list", "--json").json() == []

@@ -626,3 +626,25 @@ async def test_a_huge_number_is_not_a_500(api: BatchAPI, path: str,
     await api.wait_run(await api.prerun("wf", DAY))
     reply = await api.request("GET", path, params=params)
     assert reply.code in (400, 404)
+
+
+# --- input that is not quite right ----------------------------------------------------------
+
+NAN_DOC = ('{"name": "nanwf", "tasks": [{"id": "a", "type": "shell", "command": "echo hi", '
+           '"timeout": %s}]}')
+
+
+@pytest.mark.parametrize(("number", "shown"), [("NaN", "NaN"), ("1e400", "Infinity")])
+async def test_a_number_json_cannot_hold_is_refused_in_any_body(api: BatchAPI, number: str,
+                                                                 shown: str) -> None:
+    for method, path in [("POST", "/workflows"), ("PUT", "/workflows/nanwf"),
+                         ("POST", "/workflows/validate")]:
+        error = await api.fails(400, method, path, NAN_DOC % number)
+        assert error["message"] == f"tasks[0].timeout: must be a finite number, not {shown}"
+    await api.create_workflow(workflow_doc("wf"))
+    error = await api.fails(400, "POST", "/workflows/wf/prerun",
+                            '{"params": {"top": NUMBER}}'.replace("NUMBER", number))
+    assert error["message"] == f"params.top: must be a finite number, not {shown}"
+
+    assert await api.workflow_names() == ["wf"]
+    assert (await api.ok("GET", "/runs"))["total"] == 0

@@ -653,8 +653,10 @@ class BatchService:
         data = b""
         if chosen.log_path:
             with contextlib.suppress(FileNotFoundError), open(chosen.log_path, "rb") as f:
-                f.seek(offset)
-                data = _whole_characters(f.read(limit))
+                # past the end there is nothing yet (seeking far beyond it is EINVAL)
+                if offset < os.fstat(f.fileno()).st_size:
+                    f.seek(offset)
+                    data = _whole_characters(f.read(limit))
         return LogChunk(text=data.decode("utf-8", errors="replace"), offset=offset,
                         next_offset=offset + len(data),
                         complete=chosen.state != TaskState.RUNNING, attempt=chosen.attempt)

@@ -20,6 +20,7 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from ..errors import BatchError, Conflict, CorruptBlob, InvalidInput, InvalidWorkflow, NotFound
+from ..model.ids import MAX_STORED, fits_store
 from ..model.jsonvalues import non_finite
 from ..model.wire import (
     plain,
@@ -33,16 +34,21 @@ from ..service import BatchService
 from .openapi import openapi_document
 
 AUTH_RESOURCE = "batch"
-#: ids and offsets beyond a 64-bit integer cannot name anything the store holds
-MAX_INT = 2**62
+
+
+def number_in_url(text: str, missing: str) -> int:
+    """A number from the URL (its pattern has only digits); a number too big for the
+    store names nothing: NotFound with the message ``missing``."""
+    value = int(text)
+    if not fits_store(value):
+        raise NotFound(missing)
+    return value
 
 
 def run_id_of(text: str) -> int:
-    """A run id from the URL; too big for the store means no such run."""
-    value = int(text)
-    if value > MAX_INT:
-        raise NotFound(f"no run {text}")
-    return value
+    """A run id from the URL."""
+    return number_in_url(text, f"no run {text}")
+
 
 _STATUS = ((InvalidInput, 400), (NotFound, 404), (Conflict, 409), (CorruptBlob, 500))
 
@@ -98,8 +104,9 @@ class BatchHandler(APIHandler):
         except ValueError:
             raise InvalidInput(f"query parameter {name!r} must be a whole number, "
                                f"not {raw!r}") from None
-        if abs(value) > MAX_INT:
-            raise InvalidInput(f"query parameter {name!r} is out of range")
+        if not fits_store(value):
+            raise InvalidInput(f"query parameter {name!r} is out of range "
+                               f"(at most {MAX_STORED})")
         return value
 
     def reply(self, value: Any, status: int = 200) -> None:
@@ -231,7 +238,8 @@ class WorkflowVersionsHandler(BatchHandler):
                                       "message": v.message, "published_at": v.published_at}
                                      for v in versions]})
             return
-        v = await self.call(self.service.workflow_version, name, int(version))
+        number = number_in_url(version, f"workflow {name!r} has no version {version}")
+        v = await self.call(self.service.workflow_version, name, number)
         self.reply({"name": name, "version": v.version, "author": v.author,
                     "message": v.message, "published_at": v.published_at,
                     "definition": v.definition.to_dict()})

@@ -286,3 +286,21 @@ def test_a_workflow_file_with_a_number_json_cannot_hold_is_refused(
     assert result.err_lines == [
         f"nan.workflow.json: tasks[0].timeout: must be a finite number, not {shown}"]
     assert cli("workflow", "list", "--json").json() == []
+
+
+HUGE = "99999999999999999999999"
+
+
+@pytest.mark.parametrize("args", [
+    ["runs", HUGE], ["logs", HUGE, "a"], ["logs", "1", "a", "--attempt", HUGE],
+    ["output", HUGE, "a"], ["rerun", HUGE, "a"], ["recover", HUGE], ["stop", HUGE],
+    ["workflow", "show", "pipe", "--version", HUGE],
+    ["workflow", "export", "pipe", "--version", HUGE],
+    ["runs", "--offset", HUGE],
+])
+def test_a_number_too_big_to_be_stored_is_bad_input(cli: Cli, service: BatchService,
+                                                    args: list[str]) -> None:
+    service.save_workflow(workflow_doc("pipe"))
+    service.publish("pipe")
+
+    assert_one_error_line(cli(*args), f"{HUGE} is out of range (at most {2**63 - 1})")

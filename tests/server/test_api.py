@@ -648,3 +648,27 @@ async def test_a_number_json_cannot_hold_is_refused_in_any_body(api: BatchAPI, n
 
     assert await api.workflow_names() == ["wf"]
     assert (await api.ok("GET", "/runs"))["total"] == 0
+
+
+async def test_a_version_or_run_too_big_to_be_stored_is_404_naming_it(api: BatchAPI) -> None:
+    await api.create_workflow(workflow_doc("wf"))
+    await api.publish("wf")
+    huge = "99999999999999999999999"
+
+    error = await api.fails(404, "GET", f"/workflows/wf/versions/{huge}")
+    assert error["message"] == f"workflow 'wf' has no version {huge}"
+    for method, path in [("POST", f"/runs/{huge}/rerun"), ("POST", f"/runs/{huge}/recover"),
+                         ("GET", f"/runs/{huge}/tasks/a/output")]:
+        error = await api.fails(404, method, path, {"task": "a"} if method == "POST" else None)
+        assert error["message"] == f"no run {huge}"
+    await api.fails(400, "GET", "/workflows/wf/layout", params={"version": huge})
+
+
+async def test_a_log_offset_far_past_the_end_reads_nothing(api: BatchAPI) -> None:
+    await api.create_workflow(workflow_doc("wf", tasks=[shell("a", "echo hi")]))
+    run_id = await api.prerun("wf", DAY)
+    await api.wait_run(run_id)
+
+    chunk = await api.ok("GET", f"/runs/{run_id}/tasks/a/log", params={"offset": str(2**62)})
+
+    assert (chunk["text"], chunk["next_offset"]) == ("", 2**62)

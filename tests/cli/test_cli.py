@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from jupyter_batch import library
+from jupyter_batch.engine import RunFolders
 from jupyter_batch.service import BatchService
 from tests.helpers import AUTHOR, Result, canonical, workflow_doc
 
@@ -304,3 +305,22 @@ def test_a_number_too_big_to_be_stored_is_bad_input(cli: Cli, service: BatchServ
     service.publish("pipe")
 
     assert_one_error_line(cli(*args), f"{HUGE} is out of range (at most {2**63 - 1})")
+
+
+@pytest.mark.parametrize(("args", "path", "why"), [
+    (["workflow", "export", "pipe", "-o"], "/nonexistent/dir/x.json", "No such file or directory"),
+    (["output", "1", "a", "--html", "-o"], "/nonexistent/x.html", "No such file or directory"),
+    (["workflow", "export", "pipe", "-o"], ".", "Is a directory"),
+])
+def test_a_file_that_cannot_be_written_is_bad_input(cli: Cli, service: BatchService,
+                                                    data_dir: Path, args: list[str], path: str,
+                                                    why: str) -> None:
+    service.save_workflow(workflow_doc("pipe"))
+    run_id = service.prerun("pipe", "2026-03-02")
+    service.wait_run(run_id)
+    # as if task a were a notebook task: its executed notebook where the engine puts it
+    notebook = Path(RunFolders(data_dir / "runs" / str(run_id)).attempt("a", 1).notebook)
+    notebook.parent.mkdir(parents=True, exist_ok=True)
+    notebook.write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+
+    assert_one_error_line(cli(*args, path), f"error: cannot write {path}: {why}")

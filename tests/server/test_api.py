@@ -672,3 +672,32 @@ async def test_a_log_offset_far_past_the_end_reads_nothing(api: BatchAPI) -> Non
     chunk = await api.ok("GET", f"/runs/{run_id}/tasks/a/log", params={"offset": str(2**62)})
 
     assert (chunk["text"], chunk["next_offset"]) == ("", 2**62)
+
+
+async def test_body_fields_must_have_their_json_type(api: BatchAPI) -> None:
+    await api.create_workflow(workflow_doc("wf", tasks=[shell("a")]))
+    run_id = await api.prerun("wf", DAY)
+    await api.wait_run(run_id)
+
+    for flag in ("preview", "downstream", "latest"):
+        error = await api.fails(400, "POST", f"/runs/{run_id}/rerun",
+                                {"task": "a", flag: "false"})
+        assert error["message"] == f"'{flag}' must be true or false, not \"false\""
+    error = await api.fails(400, "POST", f"/runs/{run_id}/recover", {"preview": 0})
+    assert error["message"] == "'preview' must be true or false, not 0"
+    error = await api.fails(400, "POST", "/workflows/wf/publish", {"message": {"a": 1}})
+    assert error["message"] == "'message' must be a string, not {\"a\": 1}"
+    error = await api.fails(400, "POST", "/resources/x.sh",
+                            {"content": "echo x", "message": ["first"]})
+    assert error["message"] == "'message' must be a string, not [\"first\"]"
+    error = await api.fails(400, "POST", "/workflows/wf/prerun", {"date": 20260302})
+    assert error["message"] == "'date' must be a string, not 20260302"
+    error = await api.fails(400, "POST", "/library/data_quality/use",
+                            {"workflow": "dq", "publish": "yes"})
+    assert error["message"] == "'publish' must be true or false, not \"yes\""
+
+    assert (await api.run(run_id))["tasks"][0]["attempt"] == 1  # nothing ran again
+    assert [v["version"] for v in (await api.ok("GET", "/workflows/wf/versions"))[
+        "versions"]] == []
+    assert await api.user_resources() == []
+    assert (await api.ok("GET", "/runs"))["total"] == 1

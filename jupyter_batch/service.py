@@ -56,7 +56,7 @@ from .validation import (
     ValidationContext,
     check_document,
     require_valid,
-    reserved_param_problem,
+    require_valid_run_params,
     validate,
 )
 from .warehouse import QueryResult, TableInfo, Warehouse
@@ -501,10 +501,7 @@ class BatchService:
         """A new queued run stored with every task pending, and the plan to drive it."""
         _ = self.engine  # an executor that cannot start fails the request, not a stored run
         logical_date = self._logical_date(day)
-        params = dict(params or {})
-        for name in params:
-            if why := reserved_param_problem(name):
-                raise InvalidInput(f"run parameter {why}")
+        params = require_valid_run_params(params, wf)
         run_id = self.store.runs.create(workflow=wf, version=version, logical_date=logical_date,
                                         trigger=trigger, params=params, owner=this_process(),
                                         cycle=cycle)

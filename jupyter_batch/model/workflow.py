@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from ..errors import InvalidWorkflow, Problem
-from .jsonvalues import non_finite
+from .jsonvalues import non_finite, shown
 
 Scalar = str | int | float | bool
 
@@ -213,6 +214,17 @@ def _is_number(v: Any) -> bool:
 
 def _is_str_list(v: Any) -> bool:
     return isinstance(v, list) and all(isinstance(x, str) for x in v)
+
+
+def param_value_problem(value: Any) -> str | None:
+    """Why ``value`` cannot be a parameter's value, or None: a parameter is a string, a
+    finite number or a boolean (what an environment variable and a papermill parameter
+    carry), in a workflow file and given to a run alike."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"must be a finite number, not {shown(value)}"
+    if not isinstance(value, (str, int, float, bool)):
+        return f"must be a string, number or boolean, not {shown(value)}"
+    return None
 
 
 def _is_params(v: Any) -> bool:

@@ -13,7 +13,7 @@ import pytest
 from jupyter_batch import library
 from jupyter_batch.engine import RunFolders
 from jupyter_batch.service import BatchService
-from tests.helpers import AUTHOR, Result, canonical, workflow_doc
+from tests.helpers import AUTHOR, Result, canonical, shell, workflow_doc
 
 Cli = Callable[..., Result]
 Write = Callable[[str, Any], Path]
@@ -324,3 +324,20 @@ def test_a_file_that_cannot_be_written_is_bad_input(cli: Cli, service: BatchServ
     notebook.write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
 
     assert_one_error_line(cli(*args, path), f"error: cannot write {path}: {why}")
+
+
+@pytest.mark.parametrize(("params", "expected"), [
+    (["é=3"], "error: run parameter 'é': a parameter name may use letters, digits and _ and "
+              "must not start with a digit"),
+    (["a-b=1"], "error: run parameter 'a-b': a parameter name may use letters"),
+    (["top=1", "TOP=2"], "error: run parameters 'top' and 'TOP' both become the environment "
+                         "variable BATCH_PARAM_TOP; give one of them"),
+])
+def test_a_run_parameter_breaking_the_rules_of_workflow_params_is_bad_input(
+        cli: Cli, write: Write, params: list[str], expected: str) -> None:
+    path = write("ok.workflow.json", workflow_doc("ok", tasks=[shell("a", "echo hi")]))
+
+    result = cli("run", path, *[arg for pair in params for arg in ("--param", pair)])
+
+    assert_one_error_line(result, expected)
+    assert cli("runs", "--json").json()["total"] == 0

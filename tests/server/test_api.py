@@ -701,3 +701,28 @@ async def test_body_fields_must_have_their_json_type(api: BatchAPI) -> None:
         "versions"]] == []
     assert await api.user_resources() == []
     assert (await api.ok("GET", "/runs"))["total"] == 1
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"a": [1]}, "run parameter 'a': must be a string, number or boolean, not [1]"),
+    ({"a": None}, "run parameter 'a': must be a string, number or boolean, not null"),
+    ({"a b": 1, "": 2}, "run parameter 'a b': a parameter name may use letters, digits and _ "
+                        "and must not start with a digit; run parameter '': a parameter name "
+                        "may use letters, digits and _ and must not start with a digit"),
+    ({"top": 1, "TOP": 2}, "run parameters 'top' and 'TOP' both become the environment "
+                           "variable BATCH_PARAM_TOP; give one of them"),
+    ({"REGION": "us"}, "run parameter 'REGION' and the workflow parameter 'region' both "
+                       "become the environment variable BATCH_PARAM_REGION; to override it, "
+                       "name it 'region'"),
+])
+async def test_run_params_follow_the_rules_of_workflow_params(
+        api: BatchAPI, params: dict[str, Any], message: str) -> None:
+    await api.create_workflow(workflow_doc("wf", params={"region": "eu"}))
+    await api.fails(400, "POST", "/workflows/wf/prerun", {"params": params})
+    await api.publish("wf")
+
+    for action, body in [("prerun", {}), ("runs", {}), ("backfill", {"start": DAY, "end": DAY})]:
+        error = await api.fails(400, "POST", f"/workflows/wf/{action}",
+                                {**body, "params": params})
+        assert error["message"] == message, action
+    assert (await api.ok("GET", "/runs"))["total"] == 0

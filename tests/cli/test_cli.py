@@ -341,3 +341,17 @@ def test_a_run_parameter_breaking_the_rules_of_workflow_params_is_bad_input(
 
     assert_one_error_line(result, expected)
     assert cli("runs", "--json").json()["total"] == 0
+
+
+@pytest.mark.parametrize(("date", "expected"), [
+    ("0001-01-01", "error: logical date 0001-01-01 is out of range: a run needs the days "
+                   "before and after it, so it must be from 0001-01-02 to 9999-12-30"),
+    ("9999-12-31", "error: logical date 9999-12-31 is out of range"),
+    ("20260101", "error: logical date '20260101' must be written YYYY-MM-DD, like 2026-11-22"),
+])
+def test_a_logical_date_out_of_range_or_written_otherwise_is_bad_input(
+        cli: Cli, write: Write, date: str, expected: str) -> None:
+    path = write("ok.workflow.json", workflow_doc("ok", tasks=[shell("a", "echo hi")]))
+
+    assert_one_error_line(cli("run", path, "--date", date), expected)
+    assert cli("runs", "--json").json()["total"] == 0

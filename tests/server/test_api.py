@@ -726,3 +726,16 @@ async def test_run_params_follow_the_rules_of_workflow_params(
                                 {**body, "params": params})
         assert error["message"] == message, action
     assert (await api.ok("GET", "/runs"))["total"] == 0
+
+
+async def test_a_logical_date_out_of_range_is_a_400_and_stores_nothing(api: BatchAPI) -> None:
+    await api.create_workflow(workflow_doc("wf"))
+    error = await api.fails(400, "POST", "/workflows/wf/prerun", {"date": "0001-01-01"})
+    assert error["message"].startswith("logical date 0001-01-01 is out of range")
+    await api.publish("wf")
+
+    await api.fails(400, "POST", "/workflows/wf/runs", {"date": "9999-12-31"})
+    await api.fails(400, "POST", "/workflows/wf/backfill",
+                    {"start": "9999-12-29", "end": "9999-12-31"})
+    await api.fails(400, "POST", "/workflows/wf/runs", {"date": "20260302"})
+    assert (await api.ok("GET", "/runs"))["total"] == 0

@@ -204,7 +204,7 @@ class BatchService:
 
     def read_resource(self, ref: str) -> tuple[ResourceVersion, bytes]:
         """``name`` (latest) or ``name@3``: the version and its verified content."""
-        parsed = parse_ref(ref)
+        parsed = parse_ref(ref, check_name=False)
         return self.store.resources.read(parsed.name, parsed.version)
 
     def diff_resource(self, name: str, old: int, new: int) -> str:

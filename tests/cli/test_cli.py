@@ -101,6 +101,8 @@ def test_a_new_store_lists_the_librarys_programs(cli: Cli) -> None:
 
 @pytest.mark.parametrize(("args", "expected"), [
     (["resource", "cat", "unknown.py"], "error: no resource named 'unknown.py'"),
+    (["resource", "cat", "nope"], "error: no resource named 'nope'"),
+    (["resource", "cat", "nope@2"], "error: no resource named 'nope'"),
     (["resource", "versions", "unknown.py"], "error: no resource named 'unknown.py'"),
     (["resource", "add", "missing.sh"], "error: cannot read missing.sh: No such file"),
     (["resource", "add", "x.sh", "--name", "../x.sh"],

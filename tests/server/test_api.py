@@ -610,7 +610,7 @@ HUGE = str(2**70)
 async def test_unknown_ids_are_404(api: BatchAPI) -> None:
     for path in ("/runs/0", "/runs/0/tasks/a/attempts", "/runs/0/tasks/a/log",
                  "/runs/0/tasks/a/output", "/workflows/nope/versions/0",
-                 "/resources/nope.sh/versions/1"):
+                 "/resources/nope.sh/versions/1", "/resources/nope/versions/1"):
         await api.fails(404, "GET", path)
 
 

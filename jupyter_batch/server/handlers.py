@@ -481,6 +481,17 @@ class WarehouseTableHandler(BatchHandler):
                                    self.int_arg("limit", 20) or 20))
 
 
+class NoRouteHandler(BatchHandler):
+    """Any path under the API that no route matches (``/runs/abc``, a typo): a 404 that
+    is JSON like every other error here, not the server's HTML page."""
+
+    def missing(self, *args: Any) -> None:
+        raise NotFound(f"no such API route: {self.request.method} {self.request.path} "
+                       "(openapi.json lists the routes)")
+
+    get = post = put = delete = patch = web.authenticated(authorized(missing))
+
+
 class OpenAPIHandler(BatchHandler):
     @web.authenticated
     @authorized

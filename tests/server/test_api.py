@@ -739,3 +739,17 @@ async def test_a_logical_date_out_of_range_is_a_400_and_stores_nothing(api: Batc
                     {"start": "9999-12-29", "end": "9999-12-31"})
     await api.fails(400, "POST", "/workflows/wf/runs", {"date": "20260302"})
     assert (await api.ok("GET", "/runs"))["total"] == 0
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", "/runs/abc"), ("POST", "/runs/abc/rerun"), ("GET", "/workflows/wf/versions/one"),
+    ("GET", "/nothing/here"), ("DELETE", "/runs/1/tasks/a/nope"), ("PUT", "/"),
+])
+async def test_a_path_no_route_matches_is_a_json_404(api: BatchAPI, method: str,
+                                                     path: str) -> None:
+    error = await api.fails(404, method, path, {} if method in ("POST", "PUT") else None)
+
+    assert error["reason"] == "not_found"
+    assert error["message"].startswith(f"no such API route: {method} /")
+    assert error["message"].endswith(f"/batch/api{path.rstrip('/')} (openapi.json lists the "
+                                     "routes)")

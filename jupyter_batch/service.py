@@ -60,7 +60,7 @@ from .validation import (
     ValidationContext,
     check_document,
     require_valid,
-    reserved_param_problem,
+    require_valid_run_params,
     validate,
 )
 from .warehouse import QueryResult, TableInfo, Warehouse
@@ -220,7 +220,7 @@ class BatchService:
 
     def read_resource(self, ref: str) -> tuple[ResourceVersion, bytes]:
         """``name`` (latest) or ``name@3``: the version and its verified content."""
-        parsed = parse_ref(ref)
+        parsed = parse_ref(ref, check_name=False)
         return self.store.resources.read(parsed.name, parsed.version)
 
     def diff_resource(self, name: str, old: int, new: int) -> str:
@@ -548,10 +548,7 @@ class BatchService:
         """A new queued run stored with every task pending, and the plan to drive it."""
         _ = self.engine  # an executor that cannot start fails the request, not a stored run
         logical_date = self._logical_date(day)
-        params = dict(params or {})
-        for name in params:
-            if why := reserved_param_problem(name):
-                raise InvalidInput(f"run parameter {why}")
+        params = require_valid_run_params(params, wf)
         run_id = self.store.runs.create(workflow=wf, version=version, logical_date=logical_date,
                                         trigger=trigger, params=params, owner=this_process(),
                                         cycle=cycle)
@@ -731,8 +728,10 @@ class BatchService:
         data = b""
         if chosen.log_path:
             with contextlib.suppress(FileNotFoundError), open(chosen.log_path, "rb") as f:
-                f.seek(offset)
-                data = _whole_characters(f.read(limit))
+                # past the end there is nothing yet (seeking far beyond it is EINVAL)
+                if offset < os.fstat(f.fileno()).st_size:
+                    f.seek(offset)
+                    data = _whole_characters(f.read(limit))
         return LogChunk(text=data.decode("utf-8", errors="replace"), offset=offset,
                         next_offset=offset + len(data),
                         complete=chosen.state != TaskState.RUNNING, attempt=chosen.attempt)

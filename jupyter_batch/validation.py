@@ -20,6 +20,7 @@ from .errors import InvalidInput, InvalidWorkflow, Problem
 from .model.program import Program, check_params
 from .model.resource import is_library, parse_ref
 from .model.task_spec import TaskTypeSpec
+from .model.variables import env_name
 from .model.workflow import (
     CATCHUP_POLICIES,
     FAILURE_STRATEGIES,
@@ -29,6 +30,7 @@ from .model.workflow import (
     Schedule,
     Task,
     Workflow,
+    param_value_problem,
     parse_workflow,
     unknown_field,
 )
@@ -152,13 +154,81 @@ def _check_schedule(s: Schedule, problems: list[Problem]) -> None:
         problems.append(Problem("schedule.max_active_runs", "must be at least 1"))
 
 
-def _check_params(params: Mapping[str, Any] | None, where: str, problems: list[Problem]) -> None:
+def param_name_problems(name: str) -> list[str]:
+    """Why ``name`` cannot name a parameter (of a workflow, a task or a run)."""
+    found = [why] if (why := reserved_param_problem(name)) else []
+    if not _PARAM.match(name):
+        found.append("a parameter name may use letters, digits and _ and must not start "
+                     "with a digit")
+    return found
+
+
+def _check_params(params: Mapping[str, Any] | None, where: str, problems: list[Problem],
+                  outer: Mapping[str, str] | None = None) -> None:
+    """The names of a params object; two of them (or one and a parameter of the workflow,
+    ``outer``: environment variable -> name) must not become the same variable."""
+    seen: dict[str, str] = {}
     for key in params or {}:
-        if why := reserved_param_problem(key):
-            problems.append(Problem(f"{where}.{key}", why))
-        if not _PARAM.match(key):
-            problems.append(Problem(f"{where}.{key}", "a parameter name may use letters, digits "
-                                                      "and _ and must not start with a digit"))
+        whys = param_name_problems(key)
+        problems += [Problem(f"{where}.{key}", why) for why in whys]
+        if whys:
+            continue
+        var = env_name(key)
+        if (other := seen.setdefault(var, key)) != key:
+            problems.append(Problem(f"{where}.{key}", f"{key!r} and {other!r} both become the "
+                                                      f"environment variable {var}; rename one"))
+        elif (other := (outer or {}).get(var, key)) != key:
+            problems.append(Problem(f"{where}.{key}", f"{key!r} and the workflow parameter "
+                                    f"{other!r} both become the environment variable {var}; "
+                                    f"to override it, name it {other!r}"))
+
+
+def _by_variable(params: Mapping[str, Any] | None) -> dict[str, str]:
+    """Environment variable -> the (first) parameter name that becomes it."""
+    found: dict[str, str] = {}
+    for key in params or {}:
+        found.setdefault(env_name(key), key)
+    return found
+
+
+def run_param_problems(params: Mapping[str, Any], wf: Workflow) -> list[str]:
+    """Why the parameters given to a run of ``wf`` cannot be used, a message each: the
+    rules of a workflow's params (names and values), and no two names that become the
+    same environment variable, among them or with a parameter of the workflow."""
+    #: environment variable -> (a parameter the workflow declares, said in a message)
+    declared: dict[str, tuple[str, str]] = {}
+    for task in wf.tasks:
+        for key in task.params or {}:
+            declared.setdefault(env_name(key), (key, f"the parameter {key!r} of task "
+                                                     f"{task.id!r}"))
+    for var, key in _by_variable(wf.params).items():
+        declared[var] = (key, f"the workflow parameter {key!r}")
+    found: list[str] = []
+    seen: dict[str, str] = {}
+    for key, value in params.items():
+        whys = param_name_problems(key)
+        if why := param_value_problem(value):
+            whys.append(why)
+        found += [f"run parameter {key!r}: {why}" for why in whys]
+        if whys:
+            continue
+        var = env_name(key)
+        if (other := seen.setdefault(var, key)) != key:
+            found.append(f"run parameters {other!r} and {key!r} both become the environment "
+                         f"variable {var}; give one of them")
+        elif (other := declared.get(var, (key, "")))[0] != key:
+            found.append(f"run parameter {key!r} and {other[1]} both become the "
+                         f"environment variable {var}; to override it, name it {other[0]!r}")
+    return found
+
+
+def require_valid_run_params(params: Mapping[str, Any] | None, wf: Workflow
+                             ) -> dict[str, Any]:
+    """``params`` as a run of ``wf`` stores them; InvalidInput with every problem."""
+    params = dict(params or {})
+    if problems := run_param_problems(params, wf):
+        raise InvalidInput("; ".join(problems))
+    return params
 
 
 def _check_resource(text: str, where: str, formats: tuple[str, ...], type_name: str,
@@ -241,7 +311,8 @@ def _check_reference(i: int, ref: Reference, owner: str, ctx: ValidationContext,
 
 
 def _check_task(i: int, task: Task, ctx: ValidationContext, problems: list[Problem],
-                workflow_params: Collection[str] = ()) -> None:
+                workflow_params: Mapping[str, str] | None = None) -> None:
+    """``workflow_params``: the workflow's parameters, by their environment variable."""
     where = f"tasks[{i}]"
     if not task.type:
         problems.append(Problem(f"{where}.type", "is required"))
@@ -268,10 +339,10 @@ def _check_task(i: int, task: Task, ctx: ValidationContext, problems: list[Probl
     if task.resource is not None and "resource" in spec.bodies:
         _check_resource(task.resource, f"{where}.resource", spec.formats, spec.name, ctx,
                         problems)
-        _check_program_params(task, where, workflow_params, ctx, problems)
+        _check_program_params(task, where, (workflow_params or {}).values(), ctx, problems)
     for j, extra in enumerate(task.files or []):
         _check_resource(extra, f"{where}.files[{j}]", (), spec.name, ctx, problems)
-    _check_params(task.params, f"{where}.params", problems)
+    _check_params(task.params, f"{where}.params", problems, workflow_params)
     for name in ("retries", "memory_mb", "cpu_seconds"):
         value = getattr(task, name)
         if value is not None and value < (0 if name == "retries" else 1):
@@ -384,8 +455,9 @@ def validate(wf: Workflow, ctx: ValidationContext) -> list[Problem]:
         if ref.timeout is not None and ref.timeout <= 0:
             problems.append(Problem(f"references[{i}].timeout", "must be more than 0 seconds"))
         _check_reference(i, ref, wf.name, ctx, problems)
+    by_variable = _by_variable(wf.params)
     for i, task in enumerate(wf.tasks):
-        _check_task(i, task, ctx, problems, (wf.params or {}).keys())
+        _check_task(i, task, ctx, problems, by_variable)
     _check_graph(wf, problems)
     return problems
 

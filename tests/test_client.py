@@ -348,7 +348,7 @@ async def test_state_changes_arrive_from_the_server_as_they_happen(remote: Batch
 
 async def test_a_bad_request_to_the_server_keeps_its_message(remote: Batch) -> None:
     def ask() -> None:
-        with pytest.raises(InvalidInput, match="run parameter 'ds' is the name of a built-in"):
+        with pytest.raises(InvalidInput, match="run parameter 'ds': 'ds' is the name of a "):
             remote.workflow("p").shell("a", "true").workflow.prerun(params={"ds": "x"})
         with pytest.raises(NotFound, match="no run 424242"):
             remote.get_run(424242).wait()

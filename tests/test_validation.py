@@ -425,3 +425,23 @@ def test_items_after_one_that_is_not_an_object_keep_their_index(
         Problem("tasks[2].id", "duplicate id 'a' (also tasks[1].id)"),
         Problem("relations[1]", "relation from 'a' into itself"),
     ]
+
+
+# --- parameters and their environment variables ---------------------------------------------
+
+
+def test_params_that_become_the_same_environment_variable_are_refused(
+        ctx: ValidationContext) -> None:
+    doc = workflow_doc(params={"region": "eu", "Region": "us"},
+                       tasks=[shell("a", params={"top": 1, "TOP": 2}),
+                              shell("b", params={"REGION": "us"})])
+
+    assert {p.where: p.message for p in problems(doc, ctx)} == {
+        "params.Region": "'Region' and 'region' both become the environment variable "
+                         "BATCH_PARAM_REGION; rename one",
+        "tasks[0].params.TOP": "'TOP' and 'top' both become the environment variable "
+                               "BATCH_PARAM_TOP; rename one",
+        "tasks[1].params.REGION": "'REGION' and the workflow parameter 'region' both become "
+                                  "the environment variable BATCH_PARAM_REGION; to override "
+                                  "it, name it 'region'",
+    }

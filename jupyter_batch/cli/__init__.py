@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from . import library, resources, runs, scheduler, warehouse, workflows
 from .output import fail
@@ -19,8 +19,28 @@ from .output import fail
 EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
+def whole_number(text: str) -> int:
+    """An ``int`` argument (every ``type=int`` of the CLI: run ids, versions, attempts,
+    limits), refused when no stored number can be that large."""
+    from ..model.ids import MAX_STORED, fits_store
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not fits_store(value):
+        raise argparse.ArgumentTypeError(f"{text} is out of range (at most {MAX_STORED})")
+    return value
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse with usage errors on one line (subcommands inherit the class)."""
+    """argparse with usage errors on one line (subcommands inherit the class), whose
+    ``type=int`` arguments are read by ``whole_number``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # one check for every number argument of every command, present and future
+        self.register("type", int, whole_number)
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_BAD_INPUT, f"error: {self.prog}: {message} (see {self.prog} --help)\n")

@@ -18,16 +18,22 @@ def fail(message: str, prefix: str | None = None) -> None:
 
 
 def write_out(text: str, path: str | None, what: str = "") -> None:
-    """``text`` into the file ``path`` (saying so), or on standard output."""
+    """``text`` into the file ``path`` (saying so), or on standard output. Every command
+    that writes a file the user names writes it here: InvalidInput when it cannot be."""
     if path:
-        Path(path).write_text(text, encoding="utf-8")
+        from ..errors import InvalidInput
+
+        try:
+            Path(path).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InvalidInput(f"cannot write {path}: {exc.strerror or exc}") from None
         print(f"wrote {path}{f' ({what})' if what else ''}")
     else:
         sys.stdout.write(text)
 
 
 def emit_json(value: Any) -> None:
-    print(json.dumps(plain(value), indent=2, ensure_ascii=False, default=str))
+    print(json.dumps(plain(value), indent=2, ensure_ascii=False, default=str, allow_nan=False))
 
 
 def when(value: datetime | None) -> str:

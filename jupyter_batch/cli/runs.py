@@ -239,7 +239,9 @@ def _executor_options(p: argparse.ArgumentParser) -> None:
 
 def _date_and_params(p: argparse.ArgumentParser) -> None:
     _executor_options(p)
-    p.add_argument("--date", help="logical date YYYY-MM-DD (default: today)")
+    p.add_argument("--date", help="logical date, written YYYY-MM-DD (2026-01-31; not 20260131 "
+                                  "or 2026-1-31), from 0001-01-02 to 9999-12-30 "
+                                  "(default: today)")
     p.add_argument("--param", action="append", metavar="NAME=VALUE",
                    help="a run parameter (repeatable); overrides the workflow's")
     p.add_argument("--json", action="store_true", help="print the finished run as JSON")

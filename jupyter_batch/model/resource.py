@@ -95,8 +95,10 @@ class ResourceRef:
         return resource_format(self.name)
 
 
-def parse_ref(text: str) -> ResourceRef:
-    """Parse ``name`` or ``name@3``; InvalidInput names what is wrong.
+def parse_ref(text: str, check_name: bool = True) -> ResourceRef:
+    """Parse ``name`` or ``name@3``; InvalidInput names what is wrong. ``check_name``
+    False is for looking a resource up: a name no resource may have is then simply one
+    that is not found ("no resource named 'nope'", not "unsupported format").
 
     >>> parse_ref("clean.py@2")
     ResourceRef(name='clean.py', version=2)
@@ -104,7 +106,10 @@ def parse_ref(text: str) -> ResourceRef:
     if not isinstance(text, str):
         raise InvalidInput("a resource reference must be a string like 'clean.py' or 'clean.py@2'")
     name, sep, version = text.partition("@")
-    check_resource_name(name)
+    if check_name:
+        check_resource_name(name)
+    elif not name:
+        raise InvalidInput("a resource name must be a non-empty string")
     if not sep:
         return ResourceRef(name)
     if not version.isdigit() or int(version) < 1:

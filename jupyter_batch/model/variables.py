@@ -17,14 +17,26 @@ from ..errors import InvalidInput
 
 _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}|\$\$")
 _DATE_EXPR = re.compile(r"^(ds|ds_nodash)\s*([+-])\s*(\d{1,4})$")
+_LOGICAL_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+#: the range of logical dates: a run also has the day before (``prev_ds``) and after
+FIRST_DATE, LAST_DATE = date.min + timedelta(days=1), date.max - timedelta(days=1)
 
 
 def parse_logical_date(text: str) -> date:
-    """A logical date ``YYYY-MM-DD``; InvalidInput otherwise."""
+    """A logical date: exactly ``YYYY-MM-DD`` (``2026-01-31``; not ``20260131``, not
+    ``2026-1-31``), from ``FIRST_DATE`` to ``LAST_DATE``; InvalidInput otherwise."""
+    if not isinstance(text, str) or not _LOGICAL_DATE.fullmatch(text):
+        raise InvalidInput(f"logical date {text!r} must be written YYYY-MM-DD, like "
+                           "2026-11-22")
     try:
-        return date.fromisoformat(text)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"logical date {text!r} must be a date like 2026-11-22") from None
+        day = date.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidInput(f"logical date {text!r} is not a date: {exc}") from None
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise InvalidInput(f"logical date {text} is out of range: a run needs the days "
+                           f"before and after it, so it must be from {FIRST_DATE} to "
+                           f"{LAST_DATE}")
+    return day
 
 
 @dataclass(frozen=True)
@@ -92,7 +104,12 @@ def _resolve(expr: str, values: Mapping[str, str]) -> str:
     if m:
         day = date.fromisoformat(values["ds"])
         days = int(m.group(3)) * (1 if m.group(2) == "+" else -1)
-        shifted = day + timedelta(days=days)
+        try:
+            shifted = day + timedelta(days=days)
+        except OverflowError:
+            raise InvalidInput(f"${{{expr}}} is out of range: {day} {m.group(2)} "
+                               f"{m.group(3)} days is not a date from {date.min} to "
+                               f"{date.max}") from None
         return shifted.isoformat() if m.group(1) == "ds" else shifted.strftime("%Y%m%d")
     known = ", ".join(sorted(values))
     raise InvalidInput(f"unknown placeholder ${{{expr}}} (known: {known}; dates also as "

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from ..errors import InvalidWorkflow, Problem
+from .jsonvalues import non_finite, shown
 
 Scalar = str | int | float | bool
 
@@ -127,7 +129,7 @@ class Workflow:
         return workflow_to_dict(self)
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 # --- writing -----------------------------------------------------------------------------
@@ -165,7 +167,7 @@ def workflow_to_json(wf: Workflow) -> str:
     each, then encoded, cost 1.5 ms for layered 10x20 (3,600 relations). Here they are
     written as text with the encoder's own string escaping: 0.6 ms.
     """
-    text = json.dumps(_to_dict_but_relations(wf))
+    text = json.dumps(_to_dict_but_relations(wf), allow_nan=False)
     if not wf.relations:
         return text
     quote = encode_basestring_ascii  # what json.dumps uses (ensure_ascii)
@@ -212,6 +214,17 @@ def _is_number(v: Any) -> bool:
 
 def _is_str_list(v: Any) -> bool:
     return isinstance(v, list) and all(isinstance(x, str) for x in v)
+
+
+def param_value_problem(value: Any) -> str | None:
+    """Why ``value`` cannot be a parameter's value, or None: a parameter is a string, a
+    finite number or a boolean (what an environment variable and a papermill parameter
+    carry), in a workflow file and given to a run alike."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"must be a finite number, not {shown(value)}"
+    if not isinstance(value, (str, int, float, bool)):
+        return f"must be a string, number or boolean, not {shown(value)}"
+    return None
 
 
 def _is_params(v: Any) -> bool:
@@ -282,7 +295,10 @@ class _Reader:
             else:
                 check, expected = KINDS[kind]
                 ok = check(value)
-            if ok:
+            if ok and kind in ("number", "params") and (bad := non_finite(
+                    value, f"{where}.{key}" if where else key)):
+                self.problems += bad  # NaN, Infinity, 1e400: JSON has no such numbers
+            elif ok:
                 out[key] = value
             else:
                 self.problem(f"{where}.{key}" if where else key,
@@ -328,6 +344,9 @@ def parse_workflow(data: Any) -> tuple[Workflow, list[Problem]]:
         f = reader.item_fields(item, f"tasks[{i}]", _TASK_KINDS, required=("id", "type"),
                                extra_ok=True)
         options = {k: v for k, v in (item or {}).items() if k not in _TASK_KINDS}
+        if bad := non_finite(options, f"tasks[{i}]"):
+            reader.problems += bad
+            options = {k: v for k, v in options.items() if not non_finite(v)}
         tasks.append(Task(**{"id": "", "type": "", **f}, options=options))
     relations = []
     for i, item in reader.objects(top.get("relations"), "relations"):

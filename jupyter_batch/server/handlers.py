@@ -20,6 +20,8 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from ..errors import BatchError, Conflict, CorruptBlob, InvalidInput, InvalidWorkflow, NotFound
+from ..model.ids import MAX_STORED, fits_store
+from ..model.jsonvalues import non_finite, shown
 from ..model.wire import (
     plain,
     program_detail_json,
@@ -32,16 +34,38 @@ from ..service import BatchService
 from .openapi import openapi_document
 
 AUTH_RESOURCE = "batch"
-#: ids and offsets beyond a 64-bit integer cannot name anything the store holds
-MAX_INT = 2**62
+
+
+def number_in_url(text: str, missing: str) -> int:
+    """A number from the URL (its pattern has only digits); a number too big for the
+    store names nothing: NotFound with the message ``missing``."""
+    value = int(text)
+    if not fits_store(value):
+        raise NotFound(missing)
+    return value
 
 
 def run_id_of(text: str) -> int:
-    """A run id from the URL; too big for the store means no such run."""
-    value = int(text)
-    if value > MAX_INT:
-        raise NotFound(f"no run {text}")
+    """A run id from the URL."""
+    return number_in_url(text, f"no run {text}")
+
+
+#: what each kind of body field must be, as a message says it
+_FIELD_KINDS: dict[type, str] = {bool: "true or false", str: "a string", dict: "an object"}
+
+
+def field(body: dict[str, Any], name: str, kind: type, default: Any = None) -> Any:
+    """``body[name]`` when it is of ``kind`` (bool, str or dict), ``default`` when it is
+    missing or null; InvalidInput naming the field and the value otherwise. Every handler
+    reads its body's fields here: ``bool("false")`` is true, and ``str({"a": 1})`` a
+    message nobody wrote."""
+    value = body.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, kind):
+        raise InvalidInput(f"{name!r} must be {_FIELD_KINDS[kind]}, not {shown(value)}")
     return value
+
 
 _STATUS = ((InvalidInput, 400), (NotFound, 404), (Conflict, 409), (CorruptBlob, 500))
 
@@ -84,6 +108,8 @@ class BatchHandler(APIHandler):
             raise InvalidInput(f"the request body is not valid JSON: {exc}") from None
         if not isinstance(data, dict):
             raise InvalidInput("the request body must be a JSON object")
+        if bad := non_finite(data):
+            raise InvalidInput("; ".join(str(p) for p in bad))
         return data
 
     def int_arg(self, name: str, default: int | None = None) -> int | None:
@@ -95,14 +121,15 @@ class BatchHandler(APIHandler):
         except ValueError:
             raise InvalidInput(f"query parameter {name!r} must be a whole number, "
                                f"not {raw!r}") from None
-        if abs(value) > MAX_INT:
-            raise InvalidInput(f"query parameter {name!r} is out of range")
+        if not fits_store(value):
+            raise InvalidInput(f"query parameter {name!r} is out of range "
+                               f"(at most {MAX_STORED})")
         return value
 
     def reply(self, value: Any, status: int = 200) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(plain(value)))
+        self.finish(json.dumps(plain(value), allow_nan=False))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         error = kwargs.get("exc_info", (None, None, None))[1]
@@ -120,7 +147,7 @@ class BatchHandler(APIHandler):
             reply = {"message": "internal error (see the server log)", "reason": "internal"}
         self.set_status(status_code)
         self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(reply))
+        self.finish(json.dumps(reply, allow_nan=False))
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
         if isinstance(value, BatchError) and not isinstance(value, CorruptBlob):
@@ -188,28 +215,27 @@ class WorkflowActionHandler(BatchHandler):
     async def post(self, name: str, action: str) -> None:
         body = self.body()
         service = self.service
-        params = body.get("params")
-        if params is not None and not isinstance(params, dict):
-            raise InvalidInput("'params' must be an object")
+        params = field(body, "params", dict)
+        date = field(body, "date", str)
         if action == "prerun":
             # the saved draft, or a workflow document sent along (nothing is saved)
             document = body.get("workflow", name)
             if not isinstance(document, (str, dict)) or (
                     isinstance(document, dict) and document.get("name", name) != name):
                 raise InvalidInput(f"'workflow' must be a workflow document named {name!r}")
-            run_id = await self.call(service.prerun, document, body.get("date"), params)
+            run_id = await self.call(service.prerun, document, date, params)
             self.reply({"run_id": run_id}, 202)
         elif action == "runs":
-            run_id = await self.call(service.trigger, name, body.get("date"), params)
+            run_id = await self.call(service.trigger, name, date, params)
             self.reply({"run_id": run_id}, 202)
         elif action == "backfill":
-            if "start" not in body or "end" not in body:
+            start, end = field(body, "start", str), field(body, "end", str)
+            if start is None or end is None:
                 raise InvalidInput("a backfill needs 'start' and 'end' dates")
-            run_ids = await self.call(service.backfill, name, body["start"], body["end"],
-                                      params)
+            run_ids = await self.call(service.backfill, name, start, end, params)
             self.reply({"run_ids": run_ids}, 202)
         elif action == "publish":
-            result = await self.call(service.publish, name, str(body.get("message", "")),
+            result = await self.call(service.publish, name, field(body, "message", str, ""),
                                      self.author)
             self.reply({"name": name, "version": result.version.version,
                         "created": result.created,
@@ -228,7 +254,8 @@ class WorkflowVersionsHandler(BatchHandler):
                                       "message": v.message, "published_at": v.published_at}
                                      for v in versions]})
             return
-        v = await self.call(self.service.workflow_version, name, int(version))
+        number = number_in_url(version, f"workflow {name!r} has no version {version}")
+        v = await self.call(self.service.workflow_version, name, number)
         self.reply({"name": name, "version": v.version, "author": v.author,
                     "message": v.message, "published_at": v.published_at,
                     "definition": v.definition.to_dict()})
@@ -277,13 +304,14 @@ class RunActionHandler(BatchHandler):
             await self.call(service.request_stop, rid)
             self.reply({"run_id": rid, "stopping": True}, 202)
             return
-        preview = bool(body.get("preview", False))
-        latest = bool(body.get("latest", False))
+        preview = field(body, "preview", bool, False)
+        latest = field(body, "latest", bool, False)
         if action == "rerun":
-            if not isinstance(body.get("task"), str):
+            task = field(body, "task", str)
+            if task is None:
                 raise InvalidInput("a rerun needs 'task': the id of the task to run again")
-            plan = await self.call(service.rerun, rid, body["task"],
-                                   bool(body.get("downstream", False)), preview, latest)
+            plan = await self.call(service.rerun, rid, task,
+                                   field(body, "downstream", bool, False), preview, latest)
         else:
             plan = await self.call(service.recover, rid, preview, latest)
         self.reply({"run_id": plan.run_id, "tasks": plan.tasks, "started": plan.started},
@@ -343,17 +371,18 @@ class ResourceHandler(BatchHandler):
     @authorized
     async def post(self, name: str) -> None:
         body = self.body()
-        if isinstance(body.get("content"), str):
-            content = body["content"].encode("utf-8")
-        elif isinstance(body.get("content_base64"), str):
+        text, encoded = field(body, "content", str), field(body, "content_base64", str)
+        if text is not None:
+            content = text.encode("utf-8")
+        elif encoded is not None:
             try:
-                content = base64.b64decode(body["content_base64"], validate=True)
+                content = base64.b64decode(encoded, validate=True)
             except ValueError:
                 raise InvalidInput("'content_base64' is not valid base64") from None
         else:
             raise InvalidInput("send the file as 'content' (text) or 'content_base64'")
         added = await self.call(self.service.add_resource, name, content,
-                                str(body.get("message", "")), self.author)
+                                field(body, "message", str, ""), self.author)
         self.reply({"version": added.version, "created": added.created},
                    201 if added.created else 200)
 
@@ -403,18 +432,12 @@ class LibraryUseHandler(BatchHandler):
     @authorized
     async def post(self, name: str) -> None:
         body = self.body()
-        if not isinstance(body.get("workflow"), str):
+        workflow = field(body, "workflow", str)
+        if workflow is None:
             raise InvalidInput("'workflow' must be the name of the workflow to create")
-        if not isinstance(body.get("params") or {}, dict):
-            raise InvalidInput("'params' must be an object of parameter names and values")
-        if not isinstance(body.get("schedule") or {}, dict):
-            raise InvalidInput("'schedule' must be an object, as in a workflow file "
-                               "({\"cron\": ..., \"timezone\": ...} or {\"once\": ...})")
-        if not isinstance(body.get("publish") or False, bool):
-            raise InvalidInput("'publish' must be true or false")
-        info = await self.call(self.service.use_library_program, name, body["workflow"],
-                               body.get("params"), body.get("schedule"),
-                               body.get("publish") or False, self.author)
+        info = await self.call(self.service.use_library_program, name, workflow,
+                               field(body, "params", dict), field(body, "schedule", dict),
+                               field(body, "publish", bool, False), self.author)
         self.reply(workflow_json(info), 201)
 
 
@@ -425,8 +448,8 @@ class LibraryCopyHandler(BatchHandler):
     @web.authenticated
     @authorized
     async def post(self, name: str) -> None:
-        new_name = self.body().get("name")
-        if not isinstance(new_name, str):
+        new_name = field(self.body(), "name", str)
+        if new_name is None:
             raise InvalidInput("'name' must be the name of the new resource, e.g. my_copy.py")
         added = await self.call(self.service.copy_library_program, name, new_name, self.author)
         self.reply(resource_json(new_name, [added.version]), 201)
@@ -456,6 +479,17 @@ class WarehouseTableHandler(BatchHandler):
     async def get(self, table: str) -> None:
         self.reply(await self.call(self.service.warehouse_preview, table,
                                    self.int_arg("limit", 20) or 20))
+
+
+class NoRouteHandler(BatchHandler):
+    """Any path under the API that no route matches (``/runs/abc``, a typo): a 404 that
+    is JSON like every other error here, not the server's HTML page."""
+
+    def missing(self, *args: Any) -> None:
+        raise NotFound(f"no such API route: {self.request.method} {self.request.path} "
+                       "(openapi.json lists the routes)")
+
+    get = post = put = delete = patch = web.authenticated(authorized(missing))
 
 
 class OpenAPIHandler(BatchHandler):

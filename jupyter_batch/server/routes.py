@@ -54,7 +54,9 @@ HTTP_METHODS = ("get", "post", "put", "delete", "patch")
 
 
 def url_table() -> list[tuple[str, type[h.BatchHandler]]]:
-    return [(PREFIX + pattern, handler) for _, pattern, handler in ROUTES]
+    """The routes, then one for every other path under the prefix (a JSON 404)."""
+    return [*((PREFIX + pattern, handler) for _, pattern, handler in ROUTES),
+            (PREFIX + "(?:/.*)?", h.NoRouteHandler)]
 
 
 def route_methods() -> list[tuple[str, str]]:

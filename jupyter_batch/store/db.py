@@ -62,7 +62,7 @@ class JSONText(str):
 def _json_text(value: object) -> str:
     """The engine's JSON serializer, on every dialect (sqlite3 calls it in SQLAlchemy's
     bind processor, psycopg in its own JSON dumper)."""
-    return str(value) if isinstance(value, JSONText) else json.dumps(value)
+    return str(value) if isinstance(value, JSONText) else json.dumps(value, allow_nan=False)
 
 
 def open_engine(url: str) -> Engine:

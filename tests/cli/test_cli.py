@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from jupyter_batch import library
+from jupyter_batch.engine import RunFolders
 from jupyter_batch.service import BatchService
-from tests.helpers import AUTHOR, Result, canonical, workflow_doc
+from tests.helpers import AUTHOR, Result, canonical, shell, workflow_doc
 
 Cli = Callable[..., Result]
 Write = Callable[[str, Any], Path]
@@ -100,6 +101,8 @@ def test_a_new_store_lists_the_librarys_programs(cli: Cli) -> None:
 
 @pytest.mark.parametrize(("args", "expected"), [
     (["resource", "cat", "unknown.py"], "error: no resource named 'unknown.py'"),
+    (["resource", "cat", "nope"], "error: no resource named 'nope'"),
+    (["resource", "cat", "nope@2"], "error: no resource named 'nope'"),
     (["resource", "versions", "unknown.py"], "error: no resource named 'unknown.py'"),
     (["resource", "add", "missing.sh"], "error: cannot read missing.sh: No such file"),
     (["resource", "add", "x.sh", "--name", "../x.sh"],
@@ -290,3 +293,92 @@ def test_an_exported_file_saves_back_to_the_same_draft(cli: Cli, service: BatchS
 
     assert service.export_workflow("pipe").to_json() == (
         workdir / "pipe.workflow.json").read_text()
+
+
+# --- input that is not quite right -------------------------------------------------------------
+
+NAN_WORKFLOW = ('{"name": "nanwf", "tasks": [{"id": "a", "type": "shell", "command": "echo hi", '
+                '"timeout": %s}]}')
+
+
+@pytest.mark.parametrize(("number", "shown"), [("NaN", "NaN"), ("1e400", "Infinity"),
+                                               ("-Infinity", "-Infinity")])
+@pytest.mark.parametrize("verb", ["validate", "save"])
+def test_a_workflow_file_with_a_number_json_cannot_hold_is_refused(
+        cli: Cli, write: Write, verb: str, number: str, shown: str) -> None:
+    write("nan.workflow.json", NAN_WORKFLOW % number)
+
+    result = cli("workflow", verb, "nan.workflow.json")
+
+    assert (result.code, result.out) == (BAD_INPUT, "")
+    assert result.err_lines == [
+        f"nan.workflow.json: tasks[0].timeout: must be a finite number, not {shown}"]
+    assert cli("workflow", "list", "--json").json() == []
+
+
+HUGE = "99999999999999999999999"
+
+
+@pytest.mark.parametrize("args", [
+    ["runs", HUGE], ["logs", HUGE, "a"], ["logs", "1", "a", "--attempt", HUGE],
+    ["output", HUGE, "a"], ["rerun", HUGE, "a"], ["recover", HUGE], ["stop", HUGE],
+    ["workflow", "show", "pipe", "--version", HUGE],
+    ["workflow", "export", "pipe", "--version", HUGE],
+    ["runs", "--offset", HUGE],
+])
+def test_a_number_too_big_to_be_stored_is_bad_input(cli: Cli, service: BatchService,
+                                                    args: list[str]) -> None:
+    service.save_workflow(workflow_doc("pipe"))
+    service.publish("pipe")
+
+    assert_one_error_line(cli(*args), f"{HUGE} is out of range (at most {2**63 - 1})")
+
+
+@pytest.mark.parametrize(("args", "path", "why"), [
+    (["workflow", "export", "pipe", "-o"], "/nonexistent/dir/x.json", "No such file or directory"),
+    (["output", "1", "a", "--html", "-o"], "/nonexistent/x.html", "No such file or directory"),
+    (["workflow", "export", "pipe", "-o"], ".", "Is a directory"),
+])
+def test_a_file_that_cannot_be_written_is_bad_input(cli: Cli, service: BatchService,
+                                                    data_dir: Path, args: list[str], path: str,
+                                                    why: str) -> None:
+    service.save_workflow(workflow_doc("pipe"))
+    run_id = service.prerun("pipe", "2026-03-02")
+    service.wait_run(run_id)
+    # as if task a were a notebook task: its executed notebook where the engine puts it
+    notebook = Path(RunFolders(data_dir / "runs" / str(run_id)).attempt("a", 1).notebook)
+    notebook.parent.mkdir(parents=True, exist_ok=True)
+    notebook.write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+
+    assert_one_error_line(cli(*args, path), f"error: cannot write {path}: {why}")
+
+
+@pytest.mark.parametrize(("params", "expected"), [
+    (["é=3"], "error: run parameter 'é': a parameter name may use letters, digits and _ and "
+              "must not start with a digit"),
+    (["a-b=1"], "error: run parameter 'a-b': a parameter name may use letters"),
+    (["top=1", "TOP=2"], "error: run parameters 'top' and 'TOP' both become the environment "
+                         "variable BATCH_PARAM_TOP; give one of them"),
+])
+def test_a_run_parameter_breaking_the_rules_of_workflow_params_is_bad_input(
+        cli: Cli, write: Write, params: list[str], expected: str) -> None:
+    path = write("ok.workflow.json", workflow_doc("ok", tasks=[shell("a", "echo hi")]))
+
+    result = cli("run", path, *[arg for pair in params for arg in ("--param", pair)])
+
+    assert_one_error_line(result, expected)
+    assert cli("runs", "--json").json()["total"] == 0
+
+
+@pytest.mark.parametrize(("date", "expected"), [
+    ("0001-01-01", "error: logical date 0001-01-01 is out of range: a run needs the days "
+                   "before and after it, so it must be from 0001-01-02 to 9999-12-30"),
+    ("9999-12-31", "error: logical date 9999-12-31 is out of range"),
+    ("20260101", "error: logical date '20260101' must be written YYYY-MM-DD, like 2026-11-22"),
+])
+def test_a_logical_date_out_of_range_or_written_otherwise_is_bad_input(
+        cli: Cli, write: Write, date: str, expected: str) -> None:
+    path = write("ok.workflow.json", workflow_doc("ok", tasks=[shell("a", "echo hi")]))
+
+    assert_one_error_line(cli("run", path, "--date", date), expected)
+    assert cli("runs", "--json").json()["total"] == 0

@@ -266,3 +266,48 @@ def test_text_that_is_not_json_names_the_line_and_column() -> None:
     (problem,) = raised.value.problems
     assert problem.message.startswith("not valid JSON")
     assert "line 3, column 3" in problem.message
+
+
+# --- numbers JSON cannot hold --------------------------------------------------------------
+
+NAN, INF = float("nan"), float("inf")
+
+
+def test_nan_and_infinity_are_refused_in_every_numeric_field() -> None:
+    # Python's json reads NaN, Infinity and 1e400; written back they are not JSON
+    doc = workflow_doc(
+        params={"top": NAN}, max_parallel=INF,
+        references=[{"id": "r", "workflow": "up", "timeout": NAN}],
+        tasks=[shell("a", timeout=NAN, retry_delay=-INF, retries=NAN, memory_mb=INF,
+                     cpu_seconds=NAN, params={"rows": INF}),
+               {"id": "q", "type": "sql", "code": "select 1", "limit": NAN}])
+
+    found = where(problems_of(doc))
+
+    for path, shown in [("params.top", "NaN"), ("references[0].timeout", "NaN"),
+                        ("tasks[0].timeout", "NaN"), ("tasks[0].retry_delay", "-Infinity"),
+                        ("tasks[0].params.rows", "Infinity"), ("tasks[1].limit", "NaN")]:
+        assert found.get(path) == f"must be a finite number, not {shown}", (path, found)
+    for path, shown in [("max_parallel", "Infinity"), ("tasks[0].retries", "NaN"),
+                        ("tasks[0].memory_mb", "Infinity"), ("tasks[0].cpu_seconds", "NaN")]:
+        assert found.get(path) == f"must be a whole number, not {shown}", (path, found)
+
+
+def test_a_file_with_nan_does_not_load() -> None:
+    text = '{"name": "nanwf", "tasks": [{"id": "a", "type": "shell", "command": "echo hi", ' \
+           '"timeout": NaN}]}'
+
+    with pytest.raises(InvalidWorkflow) as raised:
+        load_workflow_text(text)
+
+    assert raised.value.problems == [Problem("tasks[0].timeout",
+                                             "must be a finite number, not NaN")]
+
+
+def test_a_workflow_holding_nan_is_never_written_as_invalid_json() -> None:
+    wf = Workflow(name="w", tasks=[Task(id="a", type="shell", command="true", timeout=NAN)])
+
+    with pytest.raises(ValueError, match="not JSON compliant"):
+        wf.to_json()
+    with pytest.raises(ValueError, match="not JSON compliant"):
+        workflow_to_json(wf)

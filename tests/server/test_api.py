@@ -657,7 +657,7 @@ HUGE = str(2**70)
 async def test_unknown_ids_are_404(api: BatchAPI) -> None:
     for path in ("/runs/0", "/runs/0/tasks/a/attempts", "/runs/0/tasks/a/log",
                  "/runs/0/tasks/a/output", "/workflows/nope/versions/0",
-                 "/resources/nope.sh/versions/1"):
+                 "/resources/nope.sh/versions/1", "/resources/nope/versions/1"):
         await api.fails(404, "GET", path)
 
 
@@ -673,3 +673,130 @@ async def test_a_huge_number_is_not_a_500(api: BatchAPI, path: str,
     await api.wait_run(await api.prerun("wf", DAY))
     reply = await api.request("GET", path, params=params)
     assert reply.code in (400, 404)
+
+
+# --- input that is not quite right ----------------------------------------------------------
+
+NAN_DOC = ('{"name": "nanwf", "tasks": [{"id": "a", "type": "shell", "command": "echo hi", '
+           '"timeout": %s}]}')
+
+
+@pytest.mark.parametrize(("number", "shown"), [("NaN", "NaN"), ("1e400", "Infinity")])
+async def test_a_number_json_cannot_hold_is_refused_in_any_body(api: BatchAPI, number: str,
+                                                                 shown: str) -> None:
+    for method, path in [("POST", "/workflows"), ("PUT", "/workflows/nanwf"),
+                         ("POST", "/workflows/validate")]:
+        error = await api.fails(400, method, path, NAN_DOC % number)
+        assert error["message"] == f"tasks[0].timeout: must be a finite number, not {shown}"
+    await api.create_workflow(workflow_doc("wf"))
+    error = await api.fails(400, "POST", "/workflows/wf/prerun",
+                            '{"params": {"top": NUMBER}}'.replace("NUMBER", number))
+    assert error["message"] == f"params.top: must be a finite number, not {shown}"
+
+    assert await api.workflow_names() == ["wf"]
+    assert (await api.ok("GET", "/runs"))["total"] == 0
+
+
+async def test_a_version_or_run_too_big_to_be_stored_is_404_naming_it(api: BatchAPI) -> None:
+    await api.create_workflow(workflow_doc("wf"))
+    await api.publish("wf")
+    huge = "99999999999999999999999"
+
+    error = await api.fails(404, "GET", f"/workflows/wf/versions/{huge}")
+    assert error["message"] == f"workflow 'wf' has no version {huge}"
+    for method, path in [("POST", f"/runs/{huge}/rerun"), ("POST", f"/runs/{huge}/recover"),
+                         ("GET", f"/runs/{huge}/tasks/a/output")]:
+        error = await api.fails(404, method, path, {"task": "a"} if method == "POST" else None)
+        assert error["message"] == f"no run {huge}"
+    await api.fails(400, "GET", "/workflows/wf/layout", params={"version": huge})
+
+
+async def test_a_log_offset_far_past_the_end_reads_nothing(api: BatchAPI) -> None:
+    await api.create_workflow(workflow_doc("wf", tasks=[shell("a", "echo hi")]))
+    run_id = await api.prerun("wf", DAY)
+    await api.wait_run(run_id)
+
+    chunk = await api.ok("GET", f"/runs/{run_id}/tasks/a/log", params={"offset": str(2**62)})
+
+    assert (chunk["text"], chunk["next_offset"]) == ("", 2**62)
+
+
+async def test_body_fields_must_have_their_json_type(api: BatchAPI) -> None:
+    await api.create_workflow(workflow_doc("wf", tasks=[shell("a")]))
+    run_id = await api.prerun("wf", DAY)
+    await api.wait_run(run_id)
+
+    for flag in ("preview", "downstream", "latest"):
+        error = await api.fails(400, "POST", f"/runs/{run_id}/rerun",
+                                {"task": "a", flag: "false"})
+        assert error["message"] == f"'{flag}' must be true or false, not \"false\""
+    error = await api.fails(400, "POST", f"/runs/{run_id}/recover", {"preview": 0})
+    assert error["message"] == "'preview' must be true or false, not 0"
+    error = await api.fails(400, "POST", "/workflows/wf/publish", {"message": {"a": 1}})
+    assert error["message"] == "'message' must be a string, not {\"a\": 1}"
+    error = await api.fails(400, "POST", "/resources/x.sh",
+                            {"content": "echo x", "message": ["first"]})
+    assert error["message"] == "'message' must be a string, not [\"first\"]"
+    error = await api.fails(400, "POST", "/workflows/wf/prerun", {"date": 20260302})
+    assert error["message"] == "'date' must be a string, not 20260302"
+    error = await api.fails(400, "POST", "/library/data_quality/use",
+                            {"workflow": "dq", "publish": "yes"})
+    assert error["message"] == "'publish' must be true or false, not \"yes\""
+
+    assert (await api.run(run_id))["tasks"][0]["attempt"] == 1  # nothing ran again
+    assert [v["version"] for v in (await api.ok("GET", "/workflows/wf/versions"))[
+        "versions"]] == []
+    assert await api.user_resources() == []
+    assert (await api.ok("GET", "/runs"))["total"] == 1
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"a": [1]}, "run parameter 'a': must be a string, number or boolean, not [1]"),
+    ({"a": None}, "run parameter 'a': must be a string, number or boolean, not null"),
+    ({"a b": 1, "": 2}, "run parameter 'a b': a parameter name may use letters, digits and _ "
+                        "and must not start with a digit; run parameter '': a parameter name "
+                        "may use letters, digits and _ and must not start with a digit"),
+    ({"top": 1, "TOP": 2}, "run parameters 'top' and 'TOP' both become the environment "
+                           "variable BATCH_PARAM_TOP; give one of them"),
+    ({"REGION": "us"}, "run parameter 'REGION' and the workflow parameter 'region' both "
+                       "become the environment variable BATCH_PARAM_REGION; to override it, "
+                       "name it 'region'"),
+])
+async def test_run_params_follow_the_rules_of_workflow_params(
+        api: BatchAPI, params: dict[str, Any], message: str) -> None:
+    await api.create_workflow(workflow_doc("wf", params={"region": "eu"}))
+    await api.fails(400, "POST", "/workflows/wf/prerun", {"params": params})
+    await api.publish("wf")
+
+    for action, body in [("prerun", {}), ("runs", {}), ("backfill", {"start": DAY, "end": DAY})]:
+        error = await api.fails(400, "POST", f"/workflows/wf/{action}",
+                                {**body, "params": params})
+        assert error["message"] == message, action
+    assert (await api.ok("GET", "/runs"))["total"] == 0
+
+
+async def test_a_logical_date_out_of_range_is_a_400_and_stores_nothing(api: BatchAPI) -> None:
+    await api.create_workflow(workflow_doc("wf"))
+    error = await api.fails(400, "POST", "/workflows/wf/prerun", {"date": "0001-01-01"})
+    assert error["message"].startswith("logical date 0001-01-01 is out of range")
+    await api.publish("wf")
+
+    await api.fails(400, "POST", "/workflows/wf/runs", {"date": "9999-12-31"})
+    await api.fails(400, "POST", "/workflows/wf/backfill",
+                    {"start": "9999-12-29", "end": "9999-12-31"})
+    await api.fails(400, "POST", "/workflows/wf/runs", {"date": "20260302"})
+    assert (await api.ok("GET", "/runs"))["total"] == 0
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", "/runs/abc"), ("POST", "/runs/abc/rerun"), ("GET", "/workflows/wf/versions/one"),
+    ("GET", "/nothing/here"), ("DELETE", "/runs/1/tasks/a/nope"), ("PUT", "/"),
+])
+async def test_a_path_no_route_matches_is_a_json_404(api: BatchAPI, method: str,
+                                                     path: str) -> None:
+    error = await api.fails(404, method, path, {} if method in ("POST", "PUT") else None)
+
+    assert error["reason"] == "not_found"
+    assert error["message"].startswith(f"no such API route: {method} /")
+    assert error["message"].endswith(f"/batch/api{path.rstrip('/')} (openapi.json lists the "
+                                     "routes)")

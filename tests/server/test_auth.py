@@ -92,11 +92,21 @@ async def test_without_credentials_every_route_is_refused(
 async def test_with_credentials_the_walk_reaches_every_handler(
         api: BatchAPI, batch_app: BatchApp) -> None:
     """The control: with the token, no request of the walk is refused or unrouted (an
-    unrouted path would answer Jupyter's HTML 404, which ``api`` rejects)."""
+    unrouted path answers the 404 "no such API route")."""
     seed(batch_app.service)
     for method, url in REQUESTS:
         reply = await api.request(method, url, {} if method in ("POST", "PUT") else None)
         assert reply.code not in (401, 403, 405), (method, url, reply)
+        assert b"no such API route" not in reply.body, (method, url, reply)
+
+
+@pytest.mark.parametrize("url", ["/runs/abc", "/nothing/here"])
+async def test_a_path_no_route_matches_needs_credentials_too(
+        http_server_client: Any, jp_base_url: str, url: str) -> None:
+    response: HTTPResponse = await http_server_client.fetch(
+        jp_base_url.rstrip("/") + PREFIX + url, raise_error=False, follow_redirects=False)
+
+    assert response.code == 403
 
 
 class DenyAll(Authorizer):

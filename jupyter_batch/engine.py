@@ -483,7 +483,7 @@ class _Driver:
                 self._queue(node)
             elif kind == "reference" and self.state[node] == S.WAITING:
                 ref = self.references[node]
-                self._move(node, S.FAILED, message=f"workflow {ref.workflow!r} did not succeed "
+                self._move(node, S.FAILED, message=f"{_referenced(ref)} did not succeed "
                            f"for {self.plan.logical_date} within {ref.timeout:g} s")
                 self._after_failure()
 
@@ -505,9 +505,8 @@ class _Driver:
                 self._move(node, S.WAITING)
                 self._move(node, S.SUCCESS)
             else:
-                self._move(node, S.WAITING, message=f"waiting for "
-                           f"{f'task {ref.task!r} of ' if ref.task else ''}workflow "
-                           f"{ref.workflow!r} to succeed for {self.plan.logical_date}")
+                self._move(node, S.WAITING, message=f"waiting for {_referenced(ref)} "
+                                                    f"to succeed for {self.plan.logical_date}")
                 if ref.timeout:
                     self._timer(ref.timeout, "reference", node)
             return
@@ -726,6 +725,11 @@ class _Driver:
 
 class _Stopped(Exception):
     pass
+
+
+def _referenced(ref: Reference) -> str:
+    """What a reference waits for: ``workflow 'a'`` or ``task 't' of workflow 'a'``."""
+    return f"{f'task {ref.task!r} of ' if ref.task else ''}workflow {ref.workflow!r}"
 
 
 def _exit_message(code: int | None, elapsed: float) -> str:

@@ -86,9 +86,18 @@ async def test_a_reference_that_times_out_fails_b(api: BatchAPI) -> None:
     b = await api.wait_run(await api.trigger("B", DAY))
     assert b["state"] == "failed"
     assert states(b) == {"upA": "failed", "b1": "upstream_failed"}
-    message = task_of(b, "upA")["message"]
-    assert "'A'" in message and DAY in message
+    assert task_of(b, "upA")["message"] == f"workflow 'A' did not succeed for {DAY} within 1 s"
     assert ref_states(api, b["id"]) == ["waiting", "failed"]
+
+
+async def test_a_task_reference_that_times_out_names_the_task(api: BatchAPI) -> None:
+    await publish(api, workflow_doc("A", tasks=[shell("a1")]))
+    await publish(api, workflow_b(timeout=1, task="a1"))
+
+    b = await api.wait_run(await api.trigger("B", DAY))
+
+    assert task_of(b, "upA")["message"] == (
+        f"task 'a1' of workflow 'A' did not succeed for {DAY} within 1 s")
 
 
 async def test_a_prerun_of_a_does_not_satisfy_the_reference(api: BatchAPI) -> None:

@@ -336,6 +336,8 @@ def _check_task(i: int, task: Task, ctx: ValidationContext, problems: list[Probl
     if not given and not spec.body_optional:
         problems.append(Problem(where, f"a {spec.name} task needs "
                                        f"{' or '.join(repr(b) for b in spec.bodies)}"))
+    if given == ["args"] and not task.args and not spec.body_optional:
+        problems.append(Problem(f"{where}.args", "is empty: name the program to run first"))
     if task.resource is not None and "resource" in spec.bodies:
         _check_resource(task.resource, f"{where}.resource", spec.formats, spec.name, ctx,
                         problems)

@@ -264,6 +264,14 @@ def test_an_app_task_accepts_a_jar(ctx: ValidationContext) -> None:
     assert problems(doc, ctx) == []
 
 
+def test_an_app_task_with_empty_args_and_nothing_else_to_run(ctx: ValidationContext) -> None:
+    assert only(workflow_doc(tasks=[{"id": "a", "type": "app", "args": []}]), ctx) == Problem(
+        "tasks[0].args", "is empty: name the program to run first")
+    # a jar needs no args
+    assert problems(workflow_doc(tasks=[{"id": "j", "type": "app", "resource": "tool.jar",
+                                         "args": []}]), ctx) == []
+
+
 @pytest.mark.parametrize(("ref", "expected"), [
     ("../clean.py", "must be a plain file name"),
     ("clean.py@0", "must be a whole number from 1 up"),

@@ -160,7 +160,12 @@ export class BatchPanel extends ReactWidget {
           return;
         }
         const runId = await this._api.runNow(name, date || undefined);
-        Notification.info(`Run #${runId} of ${name} started for ${date}`, { autoClose: 4000 });
+        // an empty date is the server's today: name the date the run really has
+        const day = await this._api
+          .getRun(runId)
+          .then(run => run.logical_date)
+          .catch(() => date || 'today');
+        Notification.info(`Run #${runId} of ${name} started for ${day}`, { autoClose: 4000 });
         this.workflows.ranNow(name);
         this._openRun(runId);
       }),

@@ -125,6 +125,17 @@ export class RunDetailWidget extends ReactWidget {
   }
 
   private async _stop(): Promise<void> {
+    const run = this.model.run;
+    const what = run ? `run #${run.id} of ${run.workflow} (${run.logical_date})` : `run #${this.runId}`;
+    const sure = await confirm(
+      `Stop run #${this.runId}?`,
+      `Stop ${what}: its running tasks are ended (SIGTERM, then SIGKILL) and the tasks not started are cancelled. Recover or rerun it later to finish it.`,
+      'Stop run',
+      true
+    );
+    if (!sure) {
+      return;
+    }
     try {
       await this._api.stopRun(this.runId);
       Notification.info(`Stopping run #${this.runId}`, { autoClose: 3000 });

@@ -9,7 +9,7 @@ const STEP_X = 200;
 const STEP_Y = 68;
 const PAD = 14;
 const NO_STATE = "#ffffff";
-const WATCHED = ["nodes", "edges", "states", "selected", "colors"];
+const WATCHED = ["nodes", "edges", "states", "selected", "colors", "message"];
 
 function make(tag, attrs, parent) {
   const node = document.createElementNS(SVG, tag);
@@ -71,8 +71,14 @@ function draw(model, root, arrow) {
   const states = model.get("states") ?? {};
   const colors = model.get("colors") ?? {};
   const selected = model.get("selected");
-  if (nodes.length === 0) {
-    root.textContent = "No tasks yet.";
+  const message = model.get("message");
+  if (message || nodes.length === 0) {
+    // why nothing is drawn (a cycle cannot be laid out), or that there is nothing yet
+    const note = document.createElement("div");
+    note.className = "batch-dag-message";
+    note.textContent = message || "No tasks yet.";
+    if (message) note.style.color = "#b91c1c";
+    root.replaceChildren(note);
     return;
   }
   const at = {};

@@ -34,11 +34,23 @@ class DagCanvas(anywidget.AnyWidget):
     selected = traitlets.Unicode(None, allow_none=True).tag(sync=True)
     #: state → fill colour, from ``style`` so every widget colours alike
     colors = traitlets.Dict(default_value=TASK_COLORS).tag(sync=True)
+    #: said instead of a drawing when there is none to make (why it cannot be drawn);
+    #: empty: draw the nodes ("No tasks yet." when there are none)
+    message = traitlets.Unicode("").tag(sync=True)
 
     def show_layout(self, layout: dict[str, Any]) -> None:
         """Draw ``layout`` (``{nodes, edges}``); a selection that is gone is cleared."""
         with self.hold_sync():
             self.nodes = list(layout["nodes"])
             self.edges = list(layout["edges"])
+            self.message = ""
             if self.selected not in {n["id"] for n in self.nodes}:
                 self.selected = None
+
+    def cannot_draw(self, why: str) -> None:
+        """Say ``why`` there is no drawing (a cycle, say) instead of one."""
+        with self.hold_sync():
+            self.nodes = []
+            self.edges = []
+            self.selected = None
+            self.message = why

@@ -167,6 +167,7 @@ class DagView(LiveBox):
         self.panel.rerun_button.disabled = not (finished and is_task)
         self.panel.rerun_downstream_button.disabled = not (finished and is_task)
         self.panel.stop_button.disabled = finished
+        self.panel.stop_button.button_style = "" if finished else "danger"
 
     def _show_selected(self) -> None:
         node = self._nodes.get(self.selected or "")

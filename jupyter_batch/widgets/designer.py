@@ -29,7 +29,7 @@ from .closing import close_tree
 from .dag_canvas import DagCanvas
 from .dag_view import DagView
 from .key_value import KeyValueRows
-from .problems import ErrorLabels, by_place
+from .problems import ErrorLabels, by_place, place_of
 from .relations_editor import RelationsEditor
 from .schedule_editor import ScheduleEditor
 from .source import BatchSource
@@ -77,6 +77,7 @@ class Designer(ipywidgets.VBox):
         self.resources = ResourceChoices(source)
         self._quiet = False
         self._editors: dict[tuple[str, int], TaskEditor | ReferenceEditor] = {}
+        self._titles: list[str] = []
         self.run_view: DagView | None = None
 
         self.name_field = ipywidgets.Text(description="name", continuous_update=False)
@@ -252,7 +253,8 @@ class Designer(ipywidgets.VBox):
         self._show_problems(problems)
         if problems:
             self._say(f"{len(problems)} problem{'s' if len(problems) > 1 else ''}: "
-                      "see the fields marked in red", error=True)
+                      "see the fields marked in red, in "
+                      + ", ".join(self._places(problems)), error=True)
         else:
             self._say("valid")
         return problems
@@ -361,6 +363,7 @@ class Designer(ipywidgets.VBox):
                     self._guarded(partial(self.delete_node, task_id)))
                 titles.append(f"{task_id} · {task.get('type')}")
         self.editors.children = list(self._editors.values())
+        self._titles = titles
         self.editors.titles = tuple(titles)
         self.relations.load(_items(doc, "relations"), self.node_ids)
         self._draw()
@@ -371,15 +374,16 @@ class Designer(ipywidgets.VBox):
 
     def _draw(self) -> None:
         """Lay the document out as the server would; a graph that cannot be drawn (a
-        cycle) keeps the last picture, and validation names the cycle."""
+        document loaded with a cycle) says so, naming the cycle, in place of a drawing."""
         wf, _ = parse_workflow(self.document)
         ids = set(wf.node_ids)
         wf = replace(wf, relations=[r for r in wf.relations
                                     if r.upstream in ids and r.downstream in ids])
         try:
             self.canvas.show_layout(dag.workflow_layout(wf))
-        except CycleError:
-            return
+        except CycleError as exc:
+            path = " \u2192 ".join([*exc.cycle, exc.cycle[0]])
+            self.canvas.cannot_draw(f"Cannot draw: relations form a cycle: {path}")
 
     def _node_clicked(self, change: dict[str, Any]) -> None:
         """A click on a node in the drawing opens its editor."""
@@ -397,6 +401,8 @@ class Designer(ipywidgets.VBox):
             ("relations", None): self.relations.section_errors,
             **{key: editor.errors for key, editor in self._editors.items()},
             **{("relations", i): labels for i, labels in enumerate(self.relations.errors)}}
+        self._mark_sections({key: sum(map(len, grouped.get(key, {}).values()))
+                             for key in self._editors})
         general = grouped.pop(("workflow", None), {})
         # "tasks" as a whole ("a workflow needs at least one task") shows by the add row
         for messages in grouped.pop(("tasks", None), {}).values():
@@ -409,6 +415,36 @@ class Designer(ipywidgets.VBox):
                 where = f"{item}.{field}" if field else item
                 general.setdefault("", []).extend(f"{where}: {m}" for m in messages)
         self.errors.show(general)
+
+    def _mark_sections(self, counts: Mapping[tuple[str, int], int]) -> None:
+        """Title each node's section with how many problems it holds, and open the first
+        that holds any (the accordion shows one at a time) unless the open one does: a
+        problem is never left inside a closed section."""
+        keys = list(self._editors)
+        self.editors.titles = tuple(
+            title + (f"  \u26a0 {n} problem{'s' if n > 1 else ''}" if (n := counts.get(key))
+                     else "")
+            for key, title in zip(keys, self._titles, strict=True))
+        flagged = [i for i, key in enumerate(keys) if counts.get(key)]
+        if flagged and self.editors.selected_index not in flagged:
+            self.editors.selected_index = flagged[0]
+
+    def _places(self, problems: list[Problem]) -> list[str]:
+        """Where the problems are, in words, each once: "schedule", "task clean"..."""
+        places: list[str] = []
+        for problem in problems:
+            place, _ = place_of(problem.where)
+            items = _items(self.document, place.section)
+            if place.section in ("tasks", "references") and place.index is not None and (
+                    place.index < len(items) and isinstance(items[place.index], dict)):
+                word = f"{place.section[:-1]} {items[place.index].get('id')}"
+            elif place.section == "workflow":
+                word = place.field or "the workflow"
+            else:
+                word = place.section
+            if word not in places:
+                places.append(word)
+        return places
 
     def _add_from_row(self, reference: bool) -> None:
         node_id = self.new_id.value.strip()

@@ -9,12 +9,13 @@ from typing import Any
 import ipywidgets
 
 from ..model.records import TaskRun
-from .style import clock, duration, swatch
+from ..model.states import TaskState
+from .style import clock, duration, exit_text, swatch
 
 
 def details_html(node: dict[str, Any], task_run: TaskRun | None) -> str:
     """A small table: the node's type (or the workflow a reference stands for) and, in a
-    run, its state, attempt, times, exit code and message."""
+    run, its state, attempt, times, how its process ended and message."""
     rows: list[tuple[str, str]] = [("node", f"<b>{html.escape(node['id'])}</b>")]
     if node["kind"] == "reference":
         rows.append(("reference to", html.escape(str(node.get("workflow", "")))))
@@ -29,7 +30,8 @@ def details_html(node: dict[str, Any], task_run: TaskRun | None) -> str:
                  ("ended", clock(task_run.ended_at)),
                  ("duration", duration(span))]
         if task_run.exit_code is not None:
-            rows.append(("exit code", str(task_run.exit_code)))
+            stopped = task_run.state == TaskState.CANCELLED
+            rows.append(("process", html.escape(exit_text(task_run.exit_code, stopped))))
         if task_run.message:
             rows.append(("message", html.escape(task_run.message)))
     cells = "".join(f'<tr><th style="text-align:left;padding-right:12px">{k}</th>'
@@ -68,7 +70,8 @@ class NodePanel(ipywidgets.VBox):
             layout=ipywidgets.Layout(width="auto"),
             tooltip="run the selected task again and everything below it")
         self.stop_button = ipywidgets.Button(
-            description="Stop run", icon="stop", button_style="danger", disabled=True,
+            # red only while it can act: a disabled red button still looks live
+            description="Stop run", icon="stop", disabled=True,
             tooltip="end the running tasks and cancel the rest")
         buttons = ipywidgets.HBox([self.rerun_button, self.rerun_downstream_button,
                                    self.stop_button])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import ipywidgets
@@ -68,9 +68,13 @@ class ErrorLabels:
     """One red label under each field of an editor, plus one ("") for problems about
     the editor as a whole or about a field it has no widget for."""
 
-    def __init__(self, fields: Iterable[str]) -> None:
+    def __init__(self, fields: Iterable[str],
+                 on_change: Callable[[], None] | None = None) -> None:
+        """``on_change`` is called after the labels changed (an editor that says some
+        problems itself, live, stops saying those the labels now say)."""
         self._labels = {name: ipywidgets.HTML() for name in ("", *fields)}
         self._texts: dict[str, str] = {}
+        self._on_change = on_change
 
     def __getitem__(self, field: str) -> ipywidgets.HTML:
         return self._labels[field]
@@ -91,11 +95,15 @@ class ErrorLabels:
         self._texts = {field: "; ".join(messages) for field, messages in texts.items()}
         for field, label in self._labels.items():
             label.value = _red(self._texts.get(field, ""))
+        if self._on_change:
+            self._on_change()
 
     def clear(self, field: str) -> None:
         """Forget a field's problem (the user has just changed the field)."""
         if self._texts.pop(field, None) is not None:
             self._labels[field].value = ""
+            if self._on_change:
+                self._on_change()
 
 
 def _red(text: str) -> str:

@@ -79,7 +79,7 @@ class ScheduleEditor(ipywidgets.VBox):
                                            options=[("(default: none)", "")]
                                            + [(p, p) for p in CATCHUP_POLICIES])
         self.preview = ipywidgets.HTML()
-        self.errors = ErrorLabels(SHOWN)
+        self.errors = ErrorLabels(SHOWN, on_change=self._show_preview)
         for name, field in (("kind", self.kind), *((f, getattr(self, f)) for f in SHOWN)):
             field.observe(lambda _c, name=name: self._edited(name), "value")
         super().__init__()
@@ -135,10 +135,17 @@ class ScheduleEditor(ipywidgets.VBox):
         value = self.value
         if value is None:
             self.fire_times, self.problem = [], None
-            self.preview.value = ""
         else:
             self.fire_times, self.problem = next_fires(value, self._clock())
-            self.preview.value = fires_html(self.fire_times, self.problem,
-                                            value.get("timezone") or "UTC")
             rows.append(self.preview)
+        self._show_preview()
         self.children = [*rows, self.errors[""]]
+
+    def _show_preview(self) -> None:
+        """The next fire times, or why there are none — unless a field's red label
+        (validation's) says that already: a problem is said once."""
+        value = self.value
+        said = self.problem and any(self.problem in text
+                                    for text in self.errors.texts.values())
+        self.preview.value = "" if value is None or said else fires_html(
+            self.fire_times, self.problem, value.get("timezone") or "UTC")

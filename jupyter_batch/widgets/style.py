@@ -8,6 +8,7 @@ has a colour, so a new state cannot be drawn in a default grey by accident.
 from __future__ import annotations
 
 import html
+import signal
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -92,3 +93,18 @@ def duration(span: timedelta | None) -> str:
     if whole < 3600:
         return f"{whole // 60} min {whole % 60:02d} s"
     return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
+
+
+def exit_text(code: int | None, stopped: bool = False) -> str:
+    """How a task's process ended, in the engine's words: ``exit 1``; a negative code is
+    the signal that ended it, ``stopped (SIGTERM)`` when the run was stopped, else
+    ``killed by SIGKILL``; empty when unknown."""
+    if code is None:
+        return ""
+    if code >= 0:
+        return f"exit {code}"
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        name = f"signal {-code}"
+    return f"stopped ({name})" if stopped else f"killed by {name}"

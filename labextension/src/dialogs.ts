@@ -6,8 +6,17 @@ import { Widget } from '@lumino/widgets';
 
 import { today } from './format';
 
+interface IField {
+  name: string;
+  label: string;
+  type: string;
+  value: string;
+  /** a line under the field: what an empty value means, say */
+  help?: string;
+}
+
 class FieldsBody extends Widget implements Dialog.IBodyWidget<Record<string, string>> {
-  constructor(fields: { name: string; label: string; type: string; value: string }[]) {
+  constructor(fields: IField[]) {
     super();
     this.addClass('jp-batch-form');
     for (const field of fields) {
@@ -19,6 +28,12 @@ class FieldsBody extends Widget implements Dialog.IBodyWidget<Record<string, str
       input.value = field.value;
       input.className = 'jp-mod-styled';
       label.appendChild(input);
+      if (field.help) {
+        const help = document.createElement('span');
+        help.className = 'jp-batch-form-help';
+        help.textContent = field.help;
+        label.appendChild(help);
+      }
       this.node.appendChild(label);
       this._inputs.push(input);
     }
@@ -34,7 +49,7 @@ class FieldsBody extends Widget implements Dialog.IBodyWidget<Record<string, str
 async function ask(
   title: string,
   accept: string,
-  fields: { name: string; label: string; type: string; value: string }[]
+  fields: IField[]
 ): Promise<Record<string, string> | null> {
   const result = await showDialog({
     title,
@@ -48,7 +63,13 @@ async function ask(
 /** The logical date of a run (null: cancelled). */
 export async function askDate(workflow: string): Promise<string | null> {
   const value = await ask(`Run ${workflow}`, 'Run', [
-    { name: 'date', label: 'Logical date', type: 'date', value: today() }
+    {
+      name: 'date',
+      label: 'Logical date',
+      type: 'date',
+      value: today(),
+      help: "Empty: today, by the server's clock."
+    }
   ]);
   return value ? value.date : null;
 }
@@ -84,12 +105,21 @@ export async function askName(
   return value ? value.name : null;
 }
 
-/** Ask before doing something that cannot be undone or that starts work. */
-export async function confirm(title: string, body: string, accept: string): Promise<boolean> {
+/**
+ * Ask before doing something that cannot be undone or that starts work; `warn`: the
+ * accept button says it ends something (red).
+ */
+export async function confirm(
+  title: string,
+  body: string,
+  accept: string,
+  warn = false
+): Promise<boolean> {
+  const button = warn ? Dialog.warnButton({ label: accept }) : Dialog.okButton({ label: accept });
   const result = await showDialog({
     title,
     body,
-    buttons: [Dialog.cancelButton(), Dialog.okButton({ label: accept })]
+    buttons: [Dialog.cancelButton(), button]
   });
   return result.button.accept;
 }

@@ -142,18 +142,109 @@ export function cronInWords(expression: string): string | null {
   return null;
 }
 
-/** A workflow's schedule in words, with its time zone. */
-export function scheduleInWords(schedule: ISchedule | undefined | null): string {
+/** The browser's time zone ("Europe/Berlin"), as Intl knows it. */
+export function browserZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
+/**
+ * The zone a schedule's times are told in: its own, else UTC for a cron (the
+ * scheduler's default), else the browser's for a "once" (its time carries its offset).
+ */
+export function scheduleZone(schedule: ISchedule | undefined | null): string {
+  return schedule?.timezone || (schedule?.once ? browserZone() : 'UTC');
+}
+
+/**
+ * A time as the clock of `zone` shows it, short and 24-hour like cron times
+ * ("Nov 24, 02:00"; the year only when it is not this year). An unknown zone falls
+ * back to the browser's.
+ */
+export function formatTimeIn(iso: string, zone: string, now = new Date()): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) {
+    return iso;
+  }
+  const options: Intl.DateTimeFormatOptions = {
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23'
+  };
+  if (date.getFullYear() !== now.getFullYear()) {
+    options.year = 'numeric';
+  }
+  try {
+    return date.toLocaleString(undefined, { ...options, timeZone: zone });
+  } catch {
+    return date.toLocaleString(undefined, options);
+  }
+}
+
+/**
+ * A workflow's schedule in words, and its next fire when known, every time in the
+ * schedule's zone, which ends the line: "every day at 02:00 · next Nov 24, 02:00
+ * (Europe/Berlin)".
+ */
+export function scheduleInWords(
+  schedule: ISchedule | undefined | null,
+  next: string | null = null
+): string {
   if (!schedule || (!schedule.cron && !schedule.once)) {
     return 'manual only';
   }
-  const tz = schedule.timezone || 'UTC';
-  if (schedule.once) {
-    return `once at ${formatTime(schedule.once)}`;
+  const zone = scheduleZone(schedule);
+  const words = schedule.once
+    ? `once at ${formatTimeIn(schedule.once, zone)}`
+    : (cronInWords(schedule.cron ?? '') ?? `cron “${schedule.cron}”`);
+  const upcoming = next && !schedule.once ? ` · next ${formatTimeIn(next, zone)}` : '';
+  return `${words}${upcoming} (${zone})`;
+}
+
+/** The same, spelled out for a tooltip: the next fire also on the browser's clock. */
+export function scheduleTooltip(
+  schedule: ISchedule | undefined | null,
+  next: string | null = null
+): string {
+  const line = scheduleInWords(schedule, next);
+  if (!next) {
+    return line;
   }
-  const cron = schedule.cron ?? '';
-  const words = cronInWords(cron);
-  return `${words ?? `cron “${cron}”`} (${tz})`;
+  const zone = scheduleZone(schedule);
+  const here = browserZone();
+  return here === zone
+    ? `${line}\nnext run: ${formatTimeIn(next, zone)} ${zone}`
+    : `${line}\nnext run: ${formatTimeIn(next, zone)} ${zone} = ${formatTimeIn(next, here)} ${here} (your clock)`;
+}
+
+const SIGNALS: Record<number, string> = {
+  1: 'SIGHUP',
+  2: 'SIGINT',
+  3: 'SIGQUIT',
+  4: 'SIGILL',
+  6: 'SIGABRT',
+  8: 'SIGFPE',
+  9: 'SIGKILL',
+  11: 'SIGSEGV',
+  13: 'SIGPIPE',
+  14: 'SIGALRM',
+  15: 'SIGTERM'
+};
+
+/**
+ * How a task's process ended, in the words of the CLI: "exit 1"; a negative code is a
+ * signal — "stopped (SIGTERM)" when the run was stopped, "killed by SIGKILL" otherwise.
+ */
+export function exitInWords(code: number | null | undefined, stopped = false): string {
+  if (code === null || code === undefined) {
+    return '';
+  }
+  if (code >= 0) {
+    return `exit ${code}`;
+  }
+  const name = SIGNALS[-code] ?? `signal ${-code}`;
+  return stopped ? `stopped (${name})` : `killed by ${name}`;
 }
 
 /** A time as the user's locale writes it, short; '—' for none. */

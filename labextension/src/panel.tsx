@@ -5,6 +5,7 @@
  */
 import { Notification, ReactWidget } from '@jupyterlab/apputils';
 import type { CommandRegistry } from '@lumino/commands';
+import type { Message } from '@lumino/messaging';
 import React from 'react';
 
 import type { BatchApi } from './api';
@@ -22,6 +23,7 @@ import { ResourcesModel } from './models/resources';
 import { RunsModel } from './models/runs';
 import { WorkflowsModel } from './models/workflows';
 import { reportError } from './report';
+import { Ticker } from './ticker';
 
 export type PanelTab = 'workflows' | 'runs' | 'resources' | 'library';
 
@@ -51,7 +53,10 @@ export class BatchPanel extends ReactWidget {
     this.resources = new ResourcesModel(_api);
     this.library = new LibraryModel(_api);
     for (const model of [this.workflows, this.runs, this.resources, this.library]) {
-      model.changed.connect(() => this.update(), this);
+      model.changed.connect(() => {
+        this.update();
+        this._syncClock();
+      }, this);
     }
   }
 
@@ -63,6 +68,7 @@ export class BatchPanel extends ReactWidget {
   showTab(tab: PanelTab): void {
     this._tab = tab;
     this.update();
+    this._syncClock();
     if (!this._loaded.has(tab)) {
       this._loaded.add(tab);
       void this._refresh(tab);
@@ -77,6 +83,7 @@ export class BatchPanel extends ReactWidget {
   }
 
   dispose(): void {
+    this._clock.dispose();
     this.workflows.dispose();
     this.runs.dispose();
     this.resources.dispose();
@@ -86,6 +93,17 @@ export class BatchPanel extends ReactWidget {
 
   protected onAfterShow(): void {
     this.showTab(this._tab);
+  }
+
+  protected onBeforeHide(msg: Message): void {
+    this._clock.set(false);
+    super.onBeforeHide(msg);
+  }
+
+  /** Tick while the Runs tab is in view with a running run: its duration moves. */
+  private _syncClock(): void {
+    const running = this.runs.runs.some(run => run.state === 'running' && !run.ended_at);
+    this._clock.set(!this.isDisposed && this.isVisible && this._tab === 'runs' && running);
   }
 
   private _refresh(tab: PanelTab): Promise<void> {
@@ -142,7 +160,12 @@ export class BatchPanel extends ReactWidget {
           return;
         }
         const runId = await this._api.runNow(name, date || undefined);
-        Notification.info(`Run #${runId} of ${name} started for ${date}`, { autoClose: 4000 });
+        // an empty date is the server's today: name the date the run really has
+        const day = await this._api
+          .getRun(runId)
+          .then(run => run.logical_date)
+          .catch(() => date || 'today');
+        Notification.info(`Run #${runId} of ${name} started for ${day}`, { autoClose: 4000 });
         this.workflows.ranNow(name);
         this._openRun(runId);
       }),
@@ -318,6 +341,7 @@ export class BatchPanel extends ReactWidget {
     );
   }
 
+  private _clock = new Ticker(() => this.update());
   private _tab: PanelTab = 'workflows';
   private _loaded = new Set<PanelTab>();
   private _busy = new Set<string>();

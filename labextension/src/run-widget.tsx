@@ -3,6 +3,7 @@
  */
 import { Notification, ReactWidget } from '@jupyterlab/apputils';
 import type { CommandRegistry } from '@lumino/commands';
+import type { Message } from '@lumino/messaging';
 import React from 'react';
 
 import type { BatchApi } from './api';
@@ -13,6 +14,7 @@ import { confirm } from './dialogs';
 import type { BatchEvents } from './events';
 import { RunDetailModel } from './models/run-detail';
 import { reportError } from './report';
+import { Ticker } from './ticker';
 
 export class RunDetailWidget extends ReactWidget {
   readonly model: RunDetailModel;
@@ -26,7 +28,10 @@ export class RunDetailWidget extends ReactWidget {
     super();
     this.addClass('jp-batch-run-widget');
     this.model = new RunDetailModel(_api, events, runId);
-    this.model.changed.connect(() => this.update(), this);
+    this.model.changed.connect(() => {
+      this.update();
+      this._syncClock();
+    }, this);
     void this.model.refresh();
   }
 
@@ -35,8 +40,43 @@ export class RunDetailWidget extends ReactWidget {
   }
 
   dispose(): void {
+    this._clock.dispose();
     this.model.dispose();
     super.dispose();
+  }
+
+  /** Whether the elapsed times shown move on their own (a second at a time). */
+  get ticking(): boolean {
+    return this._clock.running;
+  }
+
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    this._syncClock();
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this._syncClock();
+  }
+
+  protected onBeforeHide(msg: Message): void {
+    this._clock.set(false);
+    super.onBeforeHide(msg);
+  }
+
+  protected onBeforeDetach(msg: Message): void {
+    this._clock.set(false);
+    super.onBeforeDetach(msg);
+  }
+
+  /**
+   * Tick while the run runs and the tab is in view: the header's elapsed time and the
+   * running bars move though no event comes (a task printing nothing sends none).
+   */
+  private _syncClock(): void {
+    const run = this.model.run;
+    this._clock.set(!this.isDisposed && this.isVisible && run?.state === 'running');
   }
 
   private async _rerun(task: string, downstream: boolean): Promise<void> {
@@ -85,6 +125,17 @@ export class RunDetailWidget extends ReactWidget {
   }
 
   private async _stop(): Promise<void> {
+    const run = this.model.run;
+    const what = run ? `run #${run.id} of ${run.workflow} (${run.logical_date})` : `run #${this.runId}`;
+    const sure = await confirm(
+      `Stop run #${this.runId}?`,
+      `Stop ${what}: its running tasks are ended (SIGTERM, then SIGKILL) and the tasks not started are cancelled. Recover or rerun it later to finish it.`,
+      'Stop run',
+      true
+    );
+    if (!sure) {
+      return;
+    }
     try {
       await this._api.stopRun(this.runId);
       Notification.info(`Stopping run #${this.runId}`, { autoClose: 3000 });
@@ -121,4 +172,6 @@ export class RunDetailWidget extends ReactWidget {
       />
     );
   }
+
+  private _clock = new Ticker(() => this.update());
 }

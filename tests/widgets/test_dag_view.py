@@ -106,7 +106,7 @@ def test_a_selected_task_shows_its_details_and_follows_its_log(
     offsets = [offset for _, task, _, offset in source.log_reads if task == "talk"]
     assert offsets == sorted(offsets) and offsets[-1] > 0
     details = view.panel.details.value
-    assert "success" in details and "exit code" in details
+    assert "success" in details and "exit 0" in details
     assert not view.panel.rerun_button.disabled and view.panel.stop_button.disabled
     assert view.panel.output.value == ""  # a shell task has no output notebook
 
@@ -171,6 +171,7 @@ def test_the_stop_button_stops_the_run(source: ServiceSource, service: BatchServ
 
     view.panel.rerun_button.click()  # refused while the run runs, and said so
     assert "still running" in view.panel.message.value
+    assert view.panel.stop_button.button_style == "danger"  # red while it can act
 
     view.panel.stop_button.click()
     run = service.wait_run(run_id, timeout=PATIENCE)
@@ -179,7 +180,14 @@ def test_the_stop_button_stops_the_run(source: ServiceSource, service: BatchServ
     assert run.state == RunState.CANCELLED
     assert view.run_state == "cancelled"
     assert view.states == {"slow": "cancelled", "after": "cancelled"}
+    # disabled, it no longer looks like a live red button
     assert view.panel.stop_button.disabled
+    assert view.panel.stop_button.button_style == ""
+    # how the task ended, in words, not as a negative exit code
+    view.select("after")
+    view.select("slow")
+    assert "stopped (SIGTERM)" in view.panel.details.value
+    assert "-15" not in view.panel.details.value
 
 
 def test_a_notebook_task_links_its_output_notebook(source: ServiceSource,

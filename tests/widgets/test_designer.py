@@ -4,6 +4,7 @@ about; the schedule editor's next fire times; pre-run and publish."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator
 from datetime import datetime, timezone
 
@@ -248,3 +249,60 @@ def test_structural_edits_redraw_without_leaving_widgets_behind(designer: Design
     assert designer.document["tasks"][0] == {"id": "a", "type": "shell", "command": "true"}
     # every redraw closed what it replaced (one row of three fields less, with layouts)
     assert len(_open_widgets) < open_before
+
+
+CYCLE = {"name": "nb_bad",
+         "schedule": {"cron": "0 25 * * *", "timezone": "Europe/Berlin"},
+         "tasks": [{"id": "x", "type": "shell", "command": "true"},
+                   {"id": "y", "type": "python"},
+                   {"id": "z", "type": "shell", "command": "true"}],
+         "relations": [{"from": "x", "to": "y"}, {"from": "y", "to": "z"},
+                       {"from": "z", "to": "x"}]}
+
+
+def _said(widget: object) -> str:
+    """Every text the widget and its children show, one after the other."""
+    value = getattr(widget, "value", None)
+    own = html.unescape(value) if isinstance(value, str) else ""
+    return own + "".join(_said(child) for child in getattr(widget, "children", ()))
+
+
+def test_a_document_with_a_cycle_says_why_it_cannot_be_drawn(source: ServiceSource) -> None:
+    designer = Designer(source, CYCLE, clock=lambda: BEFORE_DST)
+    try:
+        # not "No tasks yet." (an empty canvas): the cycle, named, in its place
+        assert designer.canvas.nodes == []
+        assert designer.canvas.message == (
+            "Cannot draw: relations form a cycle: x \u2192 y \u2192 z \u2192 x")
+
+        designer.disconnect("z", "x")
+        assert designer.canvas.message == ""
+        assert [n["id"] for n in designer.canvas.nodes] == ["x", "y", "z"]
+    finally:
+        designer.close()
+
+
+def test_validate_says_each_problem_once_and_opens_the_section_holding_one(
+        source: ServiceSource) -> None:
+    designer = Designer(source, CYCLE, clock=lambda: BEFORE_DST)
+    try:
+        assert designer.editors.selected_index is None  # every section closed
+
+        problems = designer.validate()
+
+        wheres = {p.where for p in problems}
+        assert "schedule.cron" in wheres and any(w.startswith("tasks[1]") for w in wheres)
+        # the bad cron: under its field, not a second time in the fire-times preview
+        assert _said(designer.schedule).count("hour field '25'") == 1
+        assert "hour field '25'" in designer.schedule.errors.texts["cron"]
+        # the task with a problem is the open section, its title says so
+        assert designer.editors.selected_index == 1
+        assert "problem" in designer.editors.titles[1]
+        assert "problem" not in designer.editors.titles[0]
+        assert "task y" in designer.status.value and "schedule" in designer.status.value
+
+        # fixed at the field: the preview tells the fire times again
+        designer.schedule.cron.value = "0 2 * * *"
+        assert "next fire times in Europe/Berlin" in designer.schedule.preview.value
+    finally:
+        designer.close()

@@ -434,14 +434,19 @@ export function LibraryView(props: ILibraryViewProps): JSX.Element {
               className={`jp-batch-program-row${p.name === selected ? ' jp-mod-selected' : ''}`}
               data-program={p.name}
               aria-pressed={p.name === selected}
-              title={p.description}
+              title={`${p.title} (${p.name}, version ${p.version})\n${p.description}`}
               onClick={() => actions.select(p.name === selected ? null : p.name)}
             >
               <span className="jp-batch-run-line">
-                <span className="jp-batch-program-title">{p.title}</span>
+                <span className="jp-batch-program-title" title={p.title}>
+                  {p.title}
+                </span>
                 <span className="jp-batch-muted">v{p.version}</span>
               </span>
-              <span className="jp-batch-muted jp-batch-program-line">
+              <span
+                className="jp-batch-muted jp-batch-program-line"
+                title={`${p.name} · ${p.description}`}
+              >
                 {p.name} · {p.description}
               </span>
             </button>

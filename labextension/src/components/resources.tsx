@@ -131,6 +131,15 @@ function Versions(props: {
   );
 }
 
+/**
+ * A resource's name split in two: the file name, bold, and its folder ("library/"),
+ * which goes to the quieter line below so a long name fits the panel.
+ */
+function splitName(name: string): { folder: string; file: string } {
+  const cut = name.lastIndexOf('/') + 1;
+  return { folder: name.slice(0, cut), file: name.slice(cut) };
+}
+
 export function ResourcesView(props: IResourcesViewProps): JSX.Element {
   const { resources, selected, actions } = props;
   const info = resources.find(r => r.name === selected);
@@ -157,6 +166,7 @@ export function ResourcesView(props: IResourcesViewProps): JSX.Element {
         rowKey={i => resources[i].name}
         renderRow={i => {
           const r = resources[i];
+          const { folder, file } = splitName(r.name);
           return (
             <div
               className={`jp-batch-resource${r.name === selected ? ' jp-mod-selected' : ''}`}
@@ -167,11 +177,13 @@ export function ResourcesView(props: IResourcesViewProps): JSX.Element {
               onKeyDown={event => event.key === 'Enter' && actions.select(r.name)}
             >
               <div className="jp-batch-run-line">
-                <span className="jp-batch-resource-name">{r.name}</span>
-                <span className="jp-batch-muted">v{r.latest_version}</span>
+                <span className="jp-batch-resource-name" title={r.name}>
+                  {file}
+                </span>
               </div>
-              <div className="jp-batch-muted">
-                {r.format} · {formatTime(r.updated_at)}
+              <div className="jp-batch-muted jp-batch-resource-meta">
+                {folder ? `in ${folder} · ` : ''}v{r.latest_version} · {r.format} ·{' '}
+                {formatTime(r.updated_at)}
               </div>
             </div>
           );

@@ -1,9 +1,9 @@
 import React from 'react';
 
 import type { BatchApiError } from '../api';
-import { formatDuration, formatTime } from '../format';
+import { exitInWords, formatDuration, formatTime } from '../format';
 import type { ILogState } from '../models/run-detail';
-import type { IAttempt, ILayout, IRun, TaskState } from '../types';
+import type { IAttempt, ILayout, ILayoutNode, IRun, ITaskRun, TaskState } from '../types';
 import { ActionButton, ErrorBanner, StateBadge } from './common';
 import { DagView } from './dag';
 import { LogView } from './log';
@@ -32,12 +32,32 @@ export interface IRunDetailViewProps {
   actions: IRunDetailActions;
 }
 
+/**
+ * Why a node has no log: a reference runs nothing; a task not reached yet has not
+ * started; one passed over (an upstream failed, the run was stopped) did not run.
+ */
+function notRunText(node: ILayoutNode | undefined, taskRun: ITaskRun | undefined, run: IRun): string {
+  if (node?.kind === 'reference') {
+    const of = node.workflow ? ` until ${node.workflow} has succeeded` : '';
+    return `A reference runs nothing: it waits${of} for ${run.logical_date}.`;
+  }
+  const state = taskRun?.state ?? 'pending';
+  const runActive = run.state === 'queued' || run.state === 'running';
+  if (runActive && ['pending', 'waiting', 'queued'].includes(state)) {
+    return 'This task has not started yet: its log shows here once it runs.';
+  }
+  return `This task did not run${taskRun?.message ? `: ${taskRun.message}` : ''}.`;
+}
+
 function TaskPanel(props: IRunDetailViewProps & { task: string }): JSX.Element {
   const { run, layout, task, actions } = props;
   const node = layout?.nodes.find(n => n.id === task);
   const taskRun = run?.tasks?.find(t => t.id === task);
   const finished = run ? !['queued', 'running'].includes(run.state) : false;
   const attempts = props.attempts.get(task) ?? [];
+  // attempt 0: no process ever started, so there is no log to follow
+  const ran = (taskRun?.attempt ?? 0) > 0 || attempts.length > 0;
+  const exit = exitInWords(taskRun?.exit_code, taskRun?.state === 'cancelled');
   return (
     <div className="jp-batch-task" data-task={task}>
       <div className="jp-batch-task-head">
@@ -47,11 +67,15 @@ function TaskPanel(props: IRunDetailViewProps & { task: string }): JSX.Element {
         {taskRun && taskRun.attempt > 0 && (
           <span className="jp-batch-muted">attempt {taskRun.attempt}</span>
         )}
-        {taskRun?.exit_code !== null && taskRun?.exit_code !== undefined && (
-          <span className="jp-batch-muted">exit {taskRun.exit_code}</span>
+        {exit && (
+          <span className="jp-batch-muted" title={`exit code ${taskRun?.exit_code}`}>
+            {exit}
+          </span>
         )}
       </div>
-      {taskRun?.message && <div className="jp-batch-task-message">{taskRun.message}</div>}
+      {ran && taskRun?.message && (
+        <div className="jp-batch-task-message">{taskRun.message}</div>
+      )}
       <div className="jp-batch-task-actions">
         <ActionButton
           label="Rerun"
@@ -78,12 +102,16 @@ function TaskPanel(props: IRunDetailViewProps & { task: string }): JSX.Element {
           />
         )}
       </div>
-      <LogView
-        log={props.log}
-        attempts={attempts}
-        onAttempt={actions.selectAttempt}
-        onRefresh={actions.refreshLog}
-      />
+      {ran ? (
+        <LogView
+          log={props.log}
+          attempts={attempts}
+          onAttempt={actions.selectAttempt}
+          onRefresh={actions.refreshLog}
+        />
+      ) : (
+        run && <div className="jp-batch-task-notrun">{notRunText(node, taskRun, run)}</div>
+      )}
     </div>
   );
 }

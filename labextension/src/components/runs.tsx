@@ -1,3 +1,4 @@
+import { refreshIcon } from '@jupyterlab/ui-components';
 import React from 'react';
 
 import type { BatchApiError } from '../api';
@@ -26,6 +27,7 @@ const ROW_HEIGHT = 48;
 
 function RunRow(props: { run: IRun; onOpen: (id: number) => void }): JSX.Element {
   const { run } = props;
+  const duration = formatDuration(run.started_at, run.ended_at);
   return (
     <div
       className="jp-batch-run"
@@ -44,10 +46,15 @@ function RunRow(props: { run: IRun; onOpen: (id: number) => void }): JSX.Element
       <div className="jp-batch-run-line jp-batch-muted">
         <span>{run.logical_date}</span>
         <span>{run.trigger}</span>
-        <span title={formatTime(run.started_at ?? run.created_at)}>
+        <span
+          className="jp-batch-run-start"
+          title={`started ${formatTime(run.started_at ?? run.created_at)}`}
+        >
           {formatShortTime(run.started_at ?? run.created_at)}
         </span>
-        <span>{formatDuration(run.started_at, run.ended_at)}</span>
+        <span className="jp-batch-run-duration" title={`took ${duration}`}>
+          {duration}
+        </span>
       </div>
     </div>
   );
@@ -61,8 +68,9 @@ export function RunsView(props: IRunsViewProps): JSX.Element {
     <div className="jp-batch-view jp-batch-runs">
       <div className="jp-batch-toolbar">
         <select
-          className="jp-batch-select"
+          className="jp-batch-select jp-batch-runs-workflow"
           aria-label="workflow"
+          title={filter.workflow ? `runs of ${filter.workflow}` : 'runs of all workflows'}
           value={filter.workflow}
           onChange={event => props.onFilter({ workflow: event.target.value })}
         >
@@ -77,8 +85,9 @@ export function RunsView(props: IRunsViewProps): JSX.Element {
           ))}
         </select>
         <select
-          className="jp-batch-select"
+          className="jp-batch-select jp-batch-runs-state"
           aria-label="state"
+          title={filter.state ? `runs that are ${filter.state}` : 'runs in any state'}
           value={filter.state}
           onChange={event => props.onFilter({ state: event.target.value as RunState | '' })}
         >
@@ -89,7 +98,16 @@ export function RunsView(props: IRunsViewProps): JSX.Element {
             </option>
           ))}
         </select>
-        <ActionButton label="Refresh" onClick={props.onRefresh} />
+        {/* an icon: at the panel's default width the two lists need the room */}
+        <button
+          type="button"
+          className="jp-batch-button jp-batch-icon-button"
+          aria-label="Refresh"
+          title="Read the runs again"
+          onClick={props.onRefresh}
+        >
+          <refreshIcon.react tag="span" elementSize="small" />
+        </button>
       </div>
       <ErrorBanner error={props.error} onRetry={props.onRefresh} />
       {!props.loading && total === 0 && !props.error && (

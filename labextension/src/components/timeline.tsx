@@ -1,6 +1,6 @@
 import React from 'react';
 
-import { formatDuration, formatTime } from '../format';
+import { exitInWords, formatDuration, formatTime } from '../format';
 import type { IAttempt } from '../types';
 
 export interface ITimelineProps {
@@ -14,6 +14,10 @@ export interface ITimelineProps {
 }
 
 const time = (iso: string | null): number | null => (iso ? new Date(iso).getTime() : null);
+
+/** The narrowest bar, in pixels: wide enough to see, or to read an attempt's number. */
+const MIN_BAR = 4;
+const MIN_LABELLED_BAR = 14;
 
 /** Every attempt of every task as a bar on one time axis. */
 export function Timeline(props: ITimelineProps): JSX.Element {
@@ -56,20 +60,23 @@ export function Timeline(props: ITimelineProps): JSX.Element {
                 return null;
               }
               const e = time(a.ended_at) ?? now;
+              const exit = exitInWords(a.exit_code, a.state === 'cancelled');
+              const least = a.attempt > 1 ? MIN_LABELLED_BAR : MIN_BAR;
               return (
                 <span
                   key={a.attempt}
                   className={`jp-batch-timeline-bar jp-batch-state-${a.state}`}
                   data-attempt={a.attempt}
                   style={{
-                    left: `${pct(s)}%`,
-                    width: `max(3px, ${pct(e) - pct(s)}%)`
+                    // a short bar at the very end keeps its least width inside the track
+                    left: `min(${pct(s)}%, calc(100% - ${least}px))`,
+                    width: `max(${least}px, ${pct(e) - pct(s)}%)`
                   }}
                   title={`${task} attempt ${a.attempt}: ${a.state}, ${formatDuration(
                     a.started_at,
                     a.ended_at,
                     now
-                  )}${a.exit_code !== null ? `, exit ${a.exit_code}` : ''}`}
+                  )}${exit ? `, ${exit}` : ''}`}
                 >
                   {a.attempt > 1 ? a.attempt : ''}
                 </span>

@@ -1,7 +1,7 @@
 import React, { useCallback } from 'react';
 
 import type { BatchApiError } from '../api';
-import { formatDuration, formatTime, scheduleInWords } from '../format';
+import { formatDuration, formatTime, scheduleInWords, scheduleTooltip } from '../format';
 import type { ISchedulerLead } from '../models/workflows';
 import type { IRun, IWorkflowInfo } from '../types';
 import { ActionButton, ErrorBanner, StateBadge, VirtualList } from './common';
@@ -36,7 +36,8 @@ export interface IWorkflowsViewProps {
   onRefresh: () => void;
 }
 
-const ROW_HEIGHT = 92;
+/** room for a schedule line of two lines (its words and the next fire, zone named) */
+const ROW_HEIGHT = 106;
 
 /**
  * When the workflow runs next: the server's word when it gives one; else, for a
@@ -142,7 +143,7 @@ function WorkflowRow(props: {
       <div className="jp-batch-workflow-head">
         <button
           className="jp-batch-link jp-batch-workflow-name"
-          title={w.description ?? `runs of ${w.name}`}
+          title={`${w.name}: ${w.description ?? 'open its runs'}`}
           onClick={() => actions.openRuns(w.name)}
         >
           {w.name}
@@ -160,9 +161,11 @@ function WorkflowRow(props: {
           {w.draft_changed && w.latest_version ? '*' : ''}
         </span>
       </div>
-      <div className="jp-batch-workflow-line jp-batch-muted">
-        {scheduleInWords(w.draft.schedule)}
-        {next ? ` · next ${formatTime(next)}` : ''}
+      <div
+        className="jp-batch-workflow-line jp-batch-muted jp-batch-workflow-schedule"
+        title={scheduleTooltip(w.draft.schedule, next)}
+      >
+        {scheduleInWords(w.draft.schedule, next)}
       </div>
       <div className="jp-batch-workflow-line">
         <LastRun run={props.lastRun} onOpen={actions.openRun} />

@@ -164,6 +164,9 @@ export class RunDetailModel extends ViewModel {
     }
     let log = this._log && this._log.task === task ? this._log : null;
     const latestAttempt = this.task(task)?.attempt ?? 0;
+    if (latestAttempt === 0 && (!log || log.latest)) {
+      return; // never started: no log to ask for (its first attempt's event brings one)
+    }
     if (log && log.latest && log.attempt !== latestAttempt && latestAttempt > 0) {
       log = null; // a new attempt started (a retry or a rerun): follow it from its start
     }

@@ -27,7 +27,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from .client import Batch, Run
-from .errors import BatchError
+from .errors import BatchError, InvalidWorkflow
 from .model.resource import parse_ref
 
 #: which task type runs a resource of each format in a debug run
@@ -146,7 +146,10 @@ class BatchMagics(Magics):
             name, task = debug_names(ref.name)
             wf = self.batch.workflow(name, description=f"debug run of {ref} (%batch_run)")
             wf.task(task, task_type, resource=str(ref))
-            run = wf.prerun(date=args.date, params=params or None)
+            try:
+                run = wf.prerun(date=args.date, params=params or None)
+            except InvalidWorkflow as exc:  # the debug workflow is ours: say only what is wrong
+                raise UsageError("; ".join(p.message for p in exc.problems)) from None
             print(f"run {run.id} of {ref} ({name})", flush=True)
             self._follow(run, task)
 

@@ -135,8 +135,7 @@ def test_batch_run_of_a_failing_shell_script_ends_failed(
     ("%%batch_resource bad/name.py\nx = 1",
      "resource name 'bad/name.py' must be a plain file name, without '/' or '\\'"),
     ("%%batch_resource notes.txt\nx = 1", "resource 'notes.txt' has an unsupported format"),
-    ("%batch_run missing.py", "workflow 'debug_missing_py' is invalid: tasks[0].resource: "
-                              "resource 'missing.py' does not exist"),
+    ("%batch_run missing.py", "resource 'missing.py' does not exist"),
     ("%batch_run lib.jar", "lib.jar is a jar resource; a debug run takes hql, ipynb, py, sh, "
                            "sql"),
     ("%batch_run x.py --param nonsense", "--param 'nonsense' must look like name=value"),

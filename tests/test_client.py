@@ -582,3 +582,23 @@ def test_the_library_on_the_local_service(local: Batch, data_dir: Path) -> None:
 
 async def test_the_library_on_a_jupyter_server(remote: Batch, data_dir: Path) -> None:
     await asyncio.to_thread(library_life, remote, data_dir)
+
+
+def test_a_widget_can_be_placed_through_the_clients_source(local: Batch) -> None:
+    """The widgets the README lists, built from ``batch.source`` as it says."""
+    from jupyter_batch.widgets import DagView, Designer, RunsTable, Timeline
+
+    wf = local.workflow("placed")
+    wf.shell("a", "echo a") >> wf.shell("b", "echo b")
+    run = wf.prerun().wait(timeout=60)
+
+    timeline, table = Timeline(local.source, run.id), RunsTable(local.source, "placed")
+    view, designer = DagView(local.source, run_id=run.id), Designer(local.source, wf.to_dict())
+    try:
+        assert [(b["task"], b["state"]) for b in timeline.bars] == [
+            ("a", "success"), ("b", "success")]
+        assert [r.id for r in table.runs] == [run.id]
+        assert designer.node_ids == ["a", "b"]
+    finally:
+        for widget in (timeline, table, view, designer):
+            widget.close()

@@ -20,6 +20,7 @@ from ..model.records import AddedVersion, ResourceInfo, ResourceVersion
 from .library import Library
 from .records import from_json
 from .runs import Run
+from .source import ClientSource
 from .transport import EventListener, Transport
 from .workflow import Workflow, list_runs
 
@@ -56,6 +57,14 @@ class Batch:
     def local(self) -> bool:
         """Runs are driven by this process (no server)."""
         return self.transport.local
+
+    @property
+    def source(self) -> ClientSource:
+        """What the widgets read through, to place one yourself:
+        ``Timeline(batch.source, run.id)``, ``RunsTable(batch.source, "daily_sales")``,
+        ``Designer(batch.source, wf.to_dict())``, ``DagView(batch.source, run_id=run.id)``
+        (``jupyter_batch.widgets``)."""
+        return ClientSource(self.transport)
 
     @property
     def where(self) -> str:

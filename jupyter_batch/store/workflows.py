@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timezone
 
@@ -142,6 +143,12 @@ class WorkflowRepo:
                     conn.execute(update(wf_table).where(wf_table.c.id == row.id)
                                  .values(state=PUBLISHED, updated_at=now))
                     return PublishResult(_version(name, latest), created=False)
+            tasks = {t.id for t in pinned.tasks}
+            if waiting := _referrers(conn, name, lambda task: task is not None
+                                     and task not in tasks):
+                raise Conflict(f"version {(row.latest_version or 0) + 1} of {name!r} would "
+                               f"drop tasks that {', '.join(waiting)} wait for; change "
+                               "those references first")
             number = (row.latest_version or 0) + 1
             conn.execute(insert(wv).values(workflow_id=row.id, version=number,
                                            definition=definition, author=author,
@@ -181,25 +188,31 @@ class WorkflowRepo:
             return self._info(conn, self._row(conn, name))
 
 
-def _referrers(conn: Connection, name: str) -> list[str]:
-    """The other workflows whose draft, or whose version in service, references ``name``,
-    each with where (``'B' (draft, version 2)``). Raw definitions are scanned rather than
-    parsed: a delete reads every workflow."""
+def _referrers(conn: Connection, name: str,
+               task_matters: Callable[[str | None], bool] = lambda task: True) -> list[str]:
+    """The other workflows whose draft, or whose version in service, references ``name``
+    (only references whose ``task`` ``task_matters``), each with where (``'B' (draft,
+    version 2)``, or ``'B' (draft: task 'a2')`` for a task). Raw definitions are scanned
+    rather than parsed: this reads every workflow."""
     query = (select(wf_table.c.name, wf_table.c.draft, wf_table.c.state, wv.c.version,
                     wv.c.definition)
              .outerjoin(wv, (wv.c.workflow_id == wf_table.c.id)
                         & (wv.c.version == wf_table.c.latest_version))
              .where(wf_table.c.name != name).order_by(wf_table.c.name))
 
-    def refers(definition: object) -> bool:
+    def refers(definition: object) -> list[str]:
+        """How ``definition`` refers to ``name``: "" for the workflow, or "task 'x'"."""
         refs = definition.get("references") if isinstance(definition, dict) else None
-        return any(isinstance(r, dict) and r.get("workflow") == name for r in refs or ())
+        return [f"task {r['task']!r}" if r.get("task") else "" for r in refs or ()
+                if isinstance(r, dict) and r.get("workflow") == name
+                and task_matters(r.get("task"))]
 
     found = []
     for row in conn.execute(query):
-        where = ["draft"] if refers(row.draft) else []
-        if row.state == PUBLISHED and refers(row.definition):
-            where.append(f"version {row.version}")
+        where = [f"draft: {how}" if how else "draft" for how in refers(row.draft)]
+        if row.state == PUBLISHED:
+            where += [f"version {row.version}: {how}" if how else f"version {row.version}"
+                      for how in refers(row.definition)]
         if where:
             found.append(f"{row.name!r} ({', '.join(where)})")
     return found

@@ -168,5 +168,22 @@ async def test_a_referenced_workflow_is_not_deleted(api: BatchAPI) -> None:
     error = await api.fails(409, "DELETE", "/workflows/A")
 
     assert error["reason"] == "conflict"
-    assert "referenced by 'B' (draft, version 1)" in error["message"]
+    assert "referenced by 'B' (draft: task 'a2', version 1: task 'a2')" in error["message"]
     assert await api.workflow_names() == ["A", "B"]
+
+
+async def test_a_version_that_drops_a_task_another_workflow_waits_for_is_refused(
+        api: BatchAPI) -> None:
+    await publish(api, workflow_doc("A", tasks=[shell("a1"), shell("a2")]))
+    await publish(api, workflow_b(LONG, task="a2"))
+    await api.ok("PUT", "/workflows/A", workflow_doc("A", tasks=[shell("a1")]))
+
+    error = await api.fails(409, "POST", "/workflows/A/publish", {"message": "drop a2"})
+
+    assert error["message"] == ("version 2 of 'A' would drop tasks that 'B' (draft: task "
+                                "'a2', version 1: task 'a2') wait for; change those "
+                                "references first")
+    assert (await api.ok("GET", "/workflows/A"))["latest_version"] == 1
+    # a version that keeps a2 is fine
+    await api.ok("PUT", "/workflows/A", workflow_doc("A", tasks=[shell("a2"), shell("a3")]))
+    await api.ok("POST", "/workflows/A/publish", {"message": "keeps a2"})

@@ -4,12 +4,13 @@ succeeded, reruns previewed before they run, and Ctrl-C stopping a run cleanly."
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -166,8 +167,12 @@ def test_stop_of_a_run_that_has_ended_is_refused(cli: Cli, write: Write) -> None
         "error: run 1 has already ended (success)"])
 
 
-def test_ctrl_c_stops_the_run_and_ends_its_processes(data_dir: Path, workdir: Path,
-                                                     write: Write) -> None:
+@contextlib.contextmanager
+def long_run_elsewhere(data_dir: Path, workdir: Path, write: Write
+                       ) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """``jupyter batch run`` of a workflow ``sleeper`` → ``after`` in a process of its own,
+    once ``sleeper``'s child (``sleep 60``) has started: that process and the child's pid.
+    The process is killed on the way out if it still runs."""
     pid_file = workdir / "sleeper.pid"
     path = write("long.workflow.json", flow("long", [
         shell("sleeper", f"sleep 60 & echo $! > {q(pid_file)}; wait"),
@@ -180,13 +185,18 @@ def test_ctrl_c_stops_the_run_and_ends_its_processes(data_dir: Path, workdir: Pa
         while not (pid_file.exists() and pid_file.read_text().strip()):
             assert time.monotonic() < deadline and proc.poll() is None, "never started"
             time.sleep(0.05)
-        sleeper = int(pid_file.read_text())
-
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=PATIENCE)
+        yield proc, int(pid_file.read_text())
     finally:
         if proc.poll() is None:
             proc.kill()
+            proc.communicate()
+
+
+def test_ctrl_c_stops_the_run_and_ends_its_processes(data_dir: Path, workdir: Path,
+                                                     write: Write) -> None:
+    with long_run_elsewhere(data_dir, workdir, write) as (proc, sleeper):
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=PATIENCE)
 
     assert proc.returncode == RUN_FAILED, err
     assert "stopping the run…" in err
@@ -226,26 +236,10 @@ def test_stop_ends_a_run_that_another_process_drives(cli: Cli, data_dir: Path, w
                                                      write: Write) -> None:
     """`stop` asks the process driving the run (here a `jupyter batch run` in another
     terminal) to stop it, and returns once the run has ended."""
-    pid_file = workdir / "sleeper.pid"
-    path = write("long.workflow.json", flow("long", [
-        shell("sleeper", f"sleep 60 & echo $! > {q(pid_file)}; wait"),
-        shell("after", "true")], [("sleeper", "after")]))
-    env = {**os.environ, "JUPYTER_BATCH_DIR": str(data_dir), "JUPYTER_BATCH_AUTHOR": AUTHOR}
-    driver = subprocess.Popen([str(JUPYTER), "batch", "run", str(path)], cwd=workdir, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + PATIENCE
-        while not (pid_file.exists() and pid_file.read_text().strip()):
-            assert time.monotonic() < deadline and driver.poll() is None, "never started"
-            time.sleep(0.05)
-        sleeper = int(pid_file.read_text())
-
+    with long_run_elsewhere(data_dir, workdir, write) as (driver, sleeper):
         stopped = cli("stop", "1")
-
         out, err = driver.communicate(timeout=PATIENCE)
-    finally:
-        if driver.poll() is None:
-            driver.kill()
+
     assert (stopped.code, stopped.out) == (0, "run 1 cancelled\n"), stopped.err
     assert driver.returncode == RUN_FAILED, err
     assert ("sleeper", "cancelled", "— stopped") in progress(out)

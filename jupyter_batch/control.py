@@ -91,7 +91,12 @@ def listen(data_dir: Path, stop: Callable[[int], bool],
     with _lock:
         listener = _listeners.get(addr)
         if listener is None:
-            listener = _listeners[addr] = _Listener(addr)
+            try:
+                listener = _listeners[addr] = _Listener(addr)
+            except OSError as exc:  # runs still go; only other processes cannot stop them
+                log.warning("jupyter-batch: other processes cannot stop the runs this one "
+                            "drives (%s)", exc)
+                return lambda: None
         listener.drivers.append(driver)
 
     def unlisten() -> None:

@@ -222,7 +222,10 @@ def _again(service: Any, args: argparse.Namespace, plan_and_start: Callable[[], 
 
 def stop(args: argparse.Namespace) -> int:
     run = open_service().stop_run(args.run_id)
-    print(f"run {run.id} {run.state.value}")
+    if args.json:
+        emit_json(run_json(run))
+    else:
+        print(f"run {run.id} {run.state.value}")
     return 0
 
 
@@ -303,6 +306,8 @@ def register(nouns: Any, workflow_verbs: Any) -> None:
     _again_options(p)
     p.set_defaults(func=recover)
 
-    p = nouns.add_parser("stop", help="stop a running run")
+    p = nouns.add_parser("stop", help="stop a running run (whichever process drives it) and "
+                                      "wait until it has ended")
     p.add_argument("run_id", type=int, metavar="RUN")
+    p.add_argument("--json", action="store_true", help="print the stopped run as JSON")
     p.set_defaults(func=stop)

@@ -237,10 +237,11 @@ def test_stop_ends_a_run_that_another_process_drives(cli: Cli, data_dir: Path, w
     """`stop` asks the process driving the run (here a `jupyter batch run` in another
     terminal) to stop it, and returns once the run has ended."""
     with long_run_elsewhere(data_dir, workdir, write) as (driver, sleeper):
-        stopped = cli("stop", "1")
+        stopped = cli("stop", "1", "--json")
         out, err = driver.communicate(timeout=PATIENCE)
 
-    assert (stopped.code, stopped.out) == (0, "run 1 cancelled\n"), stopped.err
+    assert stopped.code == 0, stopped.err
+    assert (stopped.json()["id"], stopped.json()["state"]) == (1, "cancelled")
     assert driver.returncode == RUN_FAILED, err
     assert ("sleeper", "cancelled", "— stopped") in progress(out)
     assert ("after", "cancelled", "— run stopped") in progress(out)

@@ -49,17 +49,17 @@ async function readText(contents: Contents.IManager, path: string): Promise<stri
   return String(model.content ?? '');
 }
 
-/** Create each missing folder of `path` in the workspace. */
+/**
+ * Create each missing folder of `path` in the workspace. Saving a folder that exists
+ * changes nothing, so none is asked for first: a GET of a missing one would log a 404
+ * in the browser's console.
+ */
 async function ensureFolders(contents: Contents.IManager, path: string): Promise<void> {
   const parts = PathExt.dirname(path).split('/').filter(Boolean);
   let current = '';
   for (const part of parts) {
     current = current ? `${current}/${part}` : part;
-    try {
-      await contents.get(current, { content: false });
-    } catch {
-      await contents.save(current, { type: 'directory' });
-    }
+    await contents.save(current, { type: 'directory' });
   }
 }
 
@@ -218,10 +218,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
             format: 'json',
             content: readOnlyNotebook(output.text)
           });
+          // a record to read, not to run: no kernel starts (its "No Kernel" choice), so
+          // none writes its language info into the notebook and marks it changed
+          const noKernel = { shouldStart: false, autoStartDefault: false };
           if (docManager) {
-            docManager.openOrReveal(path);
+            docManager.openOrReveal(path, 'default', undefined, {}, noKernel);
           } else {
-            await commands.execute('docmanager:open', { path });
+            await commands.execute('docmanager:open', { path, kernelPreference: noKernel });
           }
         } catch (error) {
           reportError(`Open the output of ${task}`, error);

@@ -8,6 +8,7 @@ import type { CommandRegistry } from '@lumino/commands';
 import type { Message } from '@lumino/messaging';
 import React from 'react';
 
+import { BatchApiError } from './api';
 import type { BatchApi } from './api';
 import { CommandIDs } from './commands';
 import { LibraryView } from './components/library';
@@ -133,6 +134,10 @@ export class BatchPanel extends ReactWidget {
       await work();
     } catch (error) {
       reportError(`${what} ${name}`, error);
+      if (BatchApiError.from(error).status === 404) {
+        // deleted elsewhere (or renamed): the list shows what is there now
+        void this.workflows.refresh();
+      }
     } finally {
       this._busy.delete(name);
       this.update();

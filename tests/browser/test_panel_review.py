@@ -15,10 +15,12 @@ from tests.browser.conftest import skip_without_browser
 from tests.browser.lab import Batch, JupyterLab
 from tests.browser.test_side_panel import (
     REPORT_NOTEBOOK,
+    flaky_workflow,
     open_panel,
     prerun,
     select_task,
     wait_run_state,
+    workflow_row,
 )
 
 skip_without_browser()
@@ -71,3 +73,16 @@ def test_an_output_notebook_opens_clean_without_a_kernel(page: Any, lab: Jupyter
     assert page.evaluate(f"() => {widget}.context.model.dirty") is False
     assert sessions_on(lab, path) == []
     assert failed == []
+
+
+def test_a_workflow_deleted_elsewhere_leaves_the_list(page: Any, lab: JupyterLab,
+                                                      batch: Batch, shot: Shot) -> None:
+    batch.save_workflow(flaky_workflow("gone_batch"))
+    open_panel(page)
+    row = workflow_row(page, "gone_batch")
+    lab.request("DELETE", "/batch/api/workflows/gone_batch")
+
+    row.get_by_role("button", name="Pre-run").click()
+    page.locator(".Toastify__toast", has_text="no workflow named 'gone_batch'").wait_for()
+    row.wait_for(state="detached")
+    shot(page, "row-gone")

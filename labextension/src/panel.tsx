@@ -292,6 +292,7 @@ export class BatchPanel extends ReactWidget {
             actions={this._workflowActions}
             error={this.workflows.error}
             onRefresh={() => void this.workflows.refresh()}
+            onOpenLibrary={() => this.showTab('library')}
           />
         )}
         {tab === 'runs' && (

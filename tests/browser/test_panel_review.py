@@ -7,6 +7,7 @@ the panel's own way to create a workflow, and a workflow's DAG shows without a r
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -86,3 +87,19 @@ def test_a_workflow_deleted_elsewhere_leaves_the_list(page: Any, lab: JupyterLab
     page.locator(".Toastify__toast", has_text="no workflow named 'gone_batch'").wait_for()
     row.wait_for(state="detached")
     shot(page, "row-gone")
+
+
+def test_the_empty_list_names_the_library(page: Any, shot: Shot) -> None:
+    page.route(re.compile(r".*/batch/api/workflows(\?.*)?$"),
+               lambda route: route.fulfill(json={"workflows": []}))
+    open_panel(page)
+    empty = page.locator(".jp-batch-workflows .jp-batch-empty")
+    empty.wait_for()
+    text = " ".join(empty.inner_text().split())
+    assert text.startswith("No workflows yet."), text
+    assert "Library tab" in text and "Use program" in text, text
+    assert "jupyter batch workflow save" in text, text
+    shot(page, "empty")
+    # and it leads there
+    empty.get_by_role("button", name="Library tab").click()
+    page.locator('.jp-batch-tab.jp-mod-current[data-tab="library"]').wait_for()

@@ -34,6 +34,8 @@ export interface IWorkflowsViewProps {
   actions: IWorkflowActions;
   error: BatchApiError | null;
   onRefresh: () => void;
+  /** show the Library tab, where a program becomes a workflow */
+  onOpenLibrary: () => void;
 }
 
 /** room for a schedule line of two lines (its words and the next fire, zone named) */
@@ -239,9 +241,19 @@ export function WorkflowsView(props: IWorkflowsViewProps): JSX.Element {
       <ErrorBanner error={props.error} onRetry={props.onRefresh} />
       {props.loaded && workflows.length === 0 && (
         <div className="jp-batch-empty">
-          {props.total === 0
-            ? 'No workflows yet. Save one with the batch client, the CLI (jupyter batch workflow save) or POST /batch/api/workflows.'
-            : 'No workflow matches the filter.'}
+          {props.total === 0 ? (
+            <>
+              No workflows yet. Create one from a built-in program: open the{' '}
+              <button className="jp-batch-link" onClick={props.onOpenLibrary}>
+                Library tab
+              </button>
+              , pick a program, then <em>Use program</em>. Or save your own with the batch
+              client in a notebook, the CLI (jupyter batch workflow save) or POST
+              /batch/api/workflows.
+            </>
+          ) : (
+            'No workflow matches the filter.'
+          )}
         </div>
       )}
       <VirtualList

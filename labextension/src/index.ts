@@ -32,6 +32,7 @@ import { outputNotebookPath, readOnlyNotebook } from './output';
 import { BatchPanel } from './panel';
 import { reportError } from './report';
 import { RunDetailWidget } from './run-widget';
+import { WorkflowWidget } from './workflow-widget';
 
 const isResourceFile = (path: string): boolean =>
   RESOURCE_EXTENSIONS.includes(PathExt.extname(path).toLowerCase());
@@ -138,6 +139,53 @@ const plugin: JupyterFrontEndPlugin<void> = {
         command: CommandIDs.openRun,
         args: widget => ({ runId: widget.content.runId }),
         name: widget => String(widget.content.runId)
+      });
+    }
+
+    // --- a workflow as defined (the draft or a version), no run needed --------------------
+    const workflows = new WidgetTracker<MainAreaWidget<WorkflowWidget>>({
+      namespace: 'jupyter-batch-workflow'
+    });
+    commands.addCommand(CommandIDs.openWorkflow, {
+      label: args => (args.name ? `Batch: Open Workflow ${args.name}` : 'Batch: Open Workflow'),
+      execute: args => {
+        const name = String(args.name ?? '');
+        if (!name) {
+          return;
+        }
+        const version =
+          args.version === undefined || args.version === null ? null : numberArg(args, 'version');
+        const open = workflows.find(w => w.content.workflow === name);
+        if (open) {
+          if (version !== open.content.model.version) {
+            void open.content.model.setVersion(version);
+          }
+          shell.activateById(open.id);
+          return;
+        }
+        const content = new WorkflowWidget(
+          api,
+          panel.workflows,
+          panel.workflowCommands,
+          name,
+          version
+        );
+        const widget = new MainAreaWidget({ content });
+        widget.id = `jupyter-batch-workflow-${name}`;
+        widget.title.label = name;
+        widget.title.caption = `The workflow ${name}: its DAG and tasks`;
+        widget.title.icon = batchIcon;
+        widget.title.closable = true;
+        void workflows.add(widget);
+        shell.add(widget, 'main');
+        shell.activateById(widget.id);
+      }
+    });
+    if (restorer) {
+      void restorer.restore(workflows, {
+        command: CommandIDs.openWorkflow,
+        args: widget => ({ name: widget.content.workflow }),
+        name: widget => widget.content.workflow
       });
     }
 

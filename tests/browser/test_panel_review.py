@@ -16,6 +16,7 @@ from tests.browser.conftest import skip_without_browser
 from tests.browser.lab import Batch, JupyterLab
 from tests.browser.test_side_panel import (
     REPORT_NOTEBOOK,
+    accept_dialog,
     flaky_workflow,
     open_panel,
     prerun,
@@ -103,3 +104,105 @@ def test_the_empty_list_names_the_library(page: Any, shot: Shot) -> None:
     # and it leads there
     empty.get_by_role("button", name="Library tab").click()
     page.locator('.jp-batch-tab.jp-mod-current[data-tab="library"]').wait_for()
+
+
+def shape_workflow(name: str, extra: bool = False) -> dict[str, Any]:
+    """A draft of three tasks; ``extra`` adds a fourth below them."""
+    doc: dict[str, Any] = {
+        "name": name,
+        "description": "defined, never run",
+        "tasks": [
+            {"id": "extract", "type": "shell", "command": "echo extracting",
+             "timeout": 600, "retries": 2},
+            {"id": "clean", "type": "python", "code": "print('clean')",
+             "params": {"region": "eu"}},
+            {"id": "audit", "type": "shell", "command": "echo audited"},
+        ],
+        "relations": [{"from": "extract", "to": "clean"},
+                      {"from": "extract", "to": "audit", "rerun": False}],
+    }
+    if extra:
+        doc["tasks"].append({"id": "report", "type": "shell", "command": "echo report"})
+        doc["relations"].append({"from": "clean", "to": "report"})
+    return doc
+
+
+def node_ids(view: Any) -> set[str]:
+    return set(view.locator("[data-node-id]").evaluate_all(
+        "nodes => nodes.map(n => n.getAttribute('data-node-id'))"))
+
+
+def test_a_draft_that_never_ran_shows_its_dag(page: Any, lab: JupyterLab, batch: Batch,
+                                              shot: Shot) -> None:
+    name = "shape_batch"
+    batch.save_workflow(shape_workflow(name))
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/layout" in r.url else None)
+    open_panel(page)
+    workflow_row(page, name).locator(".jp-batch-workflow-name").click()
+
+    view = page.locator(f'.jp-batch-workflowview[data-workflow="{name}"]')
+    view.locator('[data-node-id="extract"]').wait_for()
+    assert batch.runs(name) == []
+    assert view.get_attribute("data-version") == "draft"
+    # the picture the layout route computed, nodes neutral: no states
+    layout = lab.get(f"/batch/api/workflows/{name}/layout")
+    assert node_ids(view) == {n["id"] for n in layout["nodes"]}
+    for n in layout["nodes"]:
+        node = view.locator(f'[data-node-id="{n["id"]}"]')
+        assert node.get_attribute("transform") == (
+            f"translate({16 + n['x'] * 210:g}, {16 + n['y'] * 56:g})")
+        assert node.get_attribute("data-state") == "none"
+    assert view.locator(".jp-batch-dag-edge.jp-mod-norerun").count() == 1
+    subs = view.locator("[data-node-id]").evaluate_all(
+        "nodes => Object.fromEntries(nodes.map(n => [n.getAttribute('data-node-id'),"
+        " n.querySelector('.jp-batch-dag-sub').textContent]))")
+    assert subs == {"extract": "shell", "clean": "python", "audit": "shell"}
+
+    # a task's definition on selection
+    view.locator('[data-node-id="extract"]').click()
+    details = view.locator('.jp-batch-spec[data-task="extract"]')
+    details.wait_for()
+    field = lambda key: details.locator(f'dd[data-field="{key}"]').inner_text()  # noqa: E731
+    assert (field("type"), field("timeout"), field("retries")) == ("shell", "600 s", "2")
+    assert field("command") == "echo extracting"
+    assert field("downstream") == "clean, audit"
+    view.locator('[data-node-id="clean"]').click()
+    details = view.locator('.jp-batch-spec[data-task="clean"]')
+    assert '"region": "eu"' in details.locator('dd[data-field="params"]').inner_text()
+    assert details.locator('dd[data-field="retries"]').inner_text() == "not set"
+    shot(page, "draft")
+
+    # no polling: an idle tab asks nothing
+    before = len(asked)
+    page.wait_for_timeout(2000)
+    assert len(asked) == before
+
+    # Publish from the tab: it shows the new version without a refresh
+    view.get_by_role("button", name="Publish").click()
+    page.locator(".jp-Dialog input").fill("from the tab")
+    accept_dialog(page, "Publish")
+    view.locator(".jp-batch-wfstate", has_text="published v1").wait_for()
+    assert view.get_by_role("button", name="Publish").count() == 0
+    assert batch.workflow(name)["latest_version"] == 1
+
+    # the draft changes elsewhere: Refresh shows it; version 1 keeps its three tasks
+    batch.save_workflow(shape_workflow(name, extra=True))
+    view.get_by_role("button", name="Refresh").click()
+    view.locator('[data-node-id="report"]').wait_for()
+    view.get_by_role("button", name="Publish").wait_for()
+    view.locator('select[aria-label="version"]').select_option("1")
+    page.locator(f'.jp-batch-workflowview[data-workflow="{name}"][data-version="1"]').wait_for()
+    page.wait_for_function(
+        "el => !el.querySelector('[data-node-id=\"report\"]') && "
+        "el.querySelector('[data-node-id=\"extract\"]')", arg=view.element_handle())
+    assert node_ids(view) == {"extract", "clean", "audit"}
+    assert "from the tab" in view.locator(".jp-batch-rundetail-head").inner_text()
+    assert view.get_by_role("button", name="Publish").count() == 0
+    shot(page, "version-1")
+
+    # Pre-run from the tab opens the run
+    view.get_by_role("button", name="Pre-run").click()
+    page.locator(".jp-batch-rundetail[data-run-id] [data-node-id='report']").wait_for()
+    (run,) = batch.runs(name)
+    assert run["trigger"] == "prerun"

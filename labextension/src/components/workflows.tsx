@@ -7,7 +7,8 @@ import type { IRun, IWorkflowInfo } from '../types';
 import { ActionButton, ErrorBanner, StateBadge, VirtualList } from './common';
 
 export interface IWorkflowActions {
-  openRuns: (name: string) => void;
+  /** its DAG and definitions in a tab, no run needed */
+  openWorkflow: (name: string) => void;
   openRun: (runId: number) => void;
   prerun: (name: string) => void;
   runNow: (name: string) => void;
@@ -145,8 +146,8 @@ function WorkflowRow(props: {
       <div className="jp-batch-workflow-head">
         <button
           className="jp-batch-link jp-batch-workflow-name"
-          title={`${w.name}: ${w.description ?? 'open its runs'}`}
-          onClick={() => actions.openRuns(w.name)}
+          title={`${w.name}${w.description ? `: ${w.description}` : ''} (open its DAG)`}
+          onClick={() => actions.openWorkflow(w.name)}
         >
           {w.name}
         </button>

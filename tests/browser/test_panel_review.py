@@ -206,3 +206,14 @@ def test_a_draft_that_never_ran_shows_its_dag(page: Any, lab: JupyterLab, batch:
     page.locator(".jp-batch-rundetail[data-run-id] [data-node-id='report']").wait_for()
     (run,) = batch.runs(name)
     assert run["trigger"] == "prerun"
+
+    # the tab in the dark theme
+    page.locator(".lm-TabBar-tab", has_text=name).first.click()
+    view.locator('[data-node-id="extract"]').click()
+    page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', "
+                  "{theme: 'JupyterLab Dark'})")
+    page.wait_for_selector("body[data-jp-theme-light='false']", state="attached")
+    page.wait_for_timeout(500)  # the theme's stylesheet applies
+    shot(page, "dark")
+    page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', "
+                  "{theme: 'JupyterLab Light'})")

@@ -23,7 +23,9 @@ import type {
   ISchedulerStatus,
   IUseProgram,
   IWorkflowFile,
-  IWorkflowInfo
+  IWorkflowInfo,
+  IWorkflowVersion,
+  IWorkflowVersionInfo
 } from './types';
 
 const PREFIX = 'batch/api';
@@ -176,6 +178,19 @@ export class BatchApi {
 
   saveWorkflow(document: IWorkflowFile): Promise<IWorkflowInfo> {
     return this._json('POST', 'workflows', { body: document });
+  }
+
+  async workflowVersions(name: string): Promise<IWorkflowVersionInfo[]> {
+    const reply = await this._json<{ versions: IWorkflowVersionInfo[] }>(
+      'GET',
+      `workflows/${seg(name)}/versions`
+    );
+    return reply.versions;
+  }
+
+  /** A published version, with the workflow file it froze. */
+  workflowVersion(name: string, version: number): Promise<IWorkflowVersion> {
+    return this._json('GET', `workflows/${seg(name)}/versions/${version}`);
   }
 
   layout(name: string, version?: number | null): Promise<ILayout> {

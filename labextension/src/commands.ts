@@ -2,6 +2,7 @@
 export const CommandIDs = {
   openPanel: 'jupyter-batch:open-panel',
   openRun: 'jupyter-batch:open-run',
+  openWorkflow: 'jupyter-batch:open-workflow',
   openVersion: 'jupyter-batch:open-resource-version',
   diffVersions: 'jupyter-batch:diff-resource-versions',
   openOutput: 'jupyter-batch:open-output-notebook',

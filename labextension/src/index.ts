@@ -32,6 +32,7 @@ import { outputNotebookPath, readOnlyNotebook } from './output';
 import { BatchPanel } from './panel';
 import { reportError } from './report';
 import { RunDetailWidget } from './run-widget';
+import { WorkflowWidget } from './workflow-widget';
 
 const isResourceFile = (path: string): boolean =>
   RESOURCE_EXTENSIONS.includes(PathExt.extname(path).toLowerCase());
@@ -49,17 +50,17 @@ async function readText(contents: Contents.IManager, path: string): Promise<stri
   return String(model.content ?? '');
 }
 
-/** Create each missing folder of `path` in the workspace. */
+/**
+ * Create each missing folder of `path` in the workspace. Saving a folder that exists
+ * changes nothing, so none is asked for first: a GET of a missing one would log a 404
+ * in the browser's console.
+ */
 async function ensureFolders(contents: Contents.IManager, path: string): Promise<void> {
   const parts = PathExt.dirname(path).split('/').filter(Boolean);
   let current = '';
   for (const part of parts) {
     current = current ? `${current}/${part}` : part;
-    try {
-      await contents.get(current, { content: false });
-    } catch {
-      await contents.save(current, { type: 'directory' });
-    }
+    await contents.save(current, { type: 'directory' });
   }
 }
 
@@ -141,6 +142,53 @@ const plugin: JupyterFrontEndPlugin<void> = {
       });
     }
 
+    // --- a workflow as defined (the draft or a version), no run needed --------------------
+    const workflows = new WidgetTracker<MainAreaWidget<WorkflowWidget>>({
+      namespace: 'jupyter-batch-workflow'
+    });
+    commands.addCommand(CommandIDs.openWorkflow, {
+      label: args => (args.name ? `Batch: Open Workflow ${args.name}` : 'Batch: Open Workflow'),
+      execute: args => {
+        const name = String(args.name ?? '');
+        if (!name) {
+          return;
+        }
+        const version =
+          args.version === undefined || args.version === null ? null : numberArg(args, 'version');
+        const open = workflows.find(w => w.content.workflow === name);
+        if (open) {
+          if (version !== open.content.model.version) {
+            void open.content.model.setVersion(version);
+          }
+          shell.activateById(open.id);
+          return;
+        }
+        const content = new WorkflowWidget(
+          api,
+          panel.workflows,
+          panel.workflowCommands,
+          name,
+          version
+        );
+        const widget = new MainAreaWidget({ content });
+        widget.id = `jupyter-batch-workflow-${name}`;
+        widget.title.label = name;
+        widget.title.caption = `The workflow ${name}: its DAG and tasks`;
+        widget.title.icon = batchIcon;
+        widget.title.closable = true;
+        void workflows.add(widget);
+        shell.add(widget, 'main');
+        shell.activateById(widget.id);
+      }
+    });
+    if (restorer) {
+      void restorer.restore(workflows, {
+        command: CommandIDs.openWorkflow,
+        args: widget => ({ name: widget.content.workflow }),
+        name: widget => widget.content.workflow
+      });
+    }
+
     // --- resource versions, read-only, and diffs -----------------------------------------
     commands.addCommand(CommandIDs.openVersion, {
       label: 'Batch: Open Resource Version',
@@ -218,10 +266,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
             format: 'json',
             content: readOnlyNotebook(output.text)
           });
+          // a record to read, not to run: no kernel starts (its "No Kernel" choice), so
+          // none writes its language info into the notebook and marks it changed
+          const noKernel = { shouldStart: false, autoStartDefault: false };
           if (docManager) {
-            docManager.openOrReveal(path);
+            docManager.openOrReveal(path, 'default', undefined, {}, noKernel);
           } else {
-            await commands.execute('docmanager:open', { path });
+            await commands.execute('docmanager:open', { path, kernelPreference: noKernel });
           }
         } catch (error) {
           reportError(`Open the output of ${task}`, error);

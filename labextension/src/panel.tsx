@@ -8,6 +8,7 @@ import type { CommandRegistry } from '@lumino/commands';
 import type { Message } from '@lumino/messaging';
 import React from 'react';
 
+import { BatchApiError } from './api';
 import type { BatchApi } from './api';
 import { CommandIDs } from './commands';
 import { LibraryView } from './components/library';
@@ -24,6 +25,7 @@ import { RunsModel } from './models/runs';
 import { WorkflowsModel } from './models/workflows';
 import { reportError } from './report';
 import { Ticker } from './ticker';
+import type { IWorkflowCommands } from './workflow-widget';
 
 export type PanelTab = 'workflows' | 'runs' | 'resources' | 'library';
 
@@ -133,6 +135,10 @@ export class BatchPanel extends ReactWidget {
       await work();
     } catch (error) {
       reportError(`${what} ${name}`, error);
+      if (BatchApiError.from(error).status === 404) {
+        // deleted elsewhere (or renamed): the list shows what is there now
+        void this.workflows.refresh();
+      }
     } finally {
       this._busy.delete(name);
       this.update();
@@ -143,16 +149,43 @@ export class BatchPanel extends ReactWidget {
     void this._commands.execute(CommandIDs.openRun, { runId });
   };
 
+  /** Pre-run and Publish as the rows do them, for a workflow's own tab. */
+  readonly workflowCommands: IWorkflowCommands = {
+    prerun: name => this._prerun(name),
+    publish: name => this._publish(name),
+    openRuns: name => this.showRunsOf(name)
+  };
+
+  private _prerun(name: string): Promise<void> {
+    return this._act(name, 'Pre-run', async () => {
+      const runId = await this._api.prerun(name);
+      Notification.info(`Pre-run of ${name} started: run #${runId}`, { autoClose: 4000 });
+      this.workflows.ranNow(name);
+      this._openRun(runId);
+    });
+  }
+
+  private _publish(name: string): Promise<void> {
+    return this._act(name, 'Publish', async () => {
+      const message = await askMessage(`Publish ${name}`, 'Publish');
+      if (message === null) {
+        return;
+      }
+      const result = await this._api.publish(name, message);
+      Notification.success(
+        result.created
+          ? `Published ${name} as version ${result.version}`
+          : `${name} is already published as version ${result.version}`,
+        { autoClose: 4000 }
+      );
+      await this.workflows.refresh();
+    });
+  }
+
   private _workflowActions: IWorkflowActions = {
-    openRuns: name => this.showRunsOf(name),
     openRun: this._openRun,
-    prerun: name =>
-      this._act(name, 'Pre-run', async () => {
-        const runId = await this._api.prerun(name);
-        Notification.info(`Pre-run of ${name} started: run #${runId}`, { autoClose: 4000 });
-        this.workflows.ranNow(name);
-        this._openRun(runId);
-      }),
+    openWorkflow: name => void this._commands.execute(CommandIDs.openWorkflow, { name }),
+    prerun: name => void this._prerun(name),
     runNow: name =>
       this._act(name, 'Run', async () => {
         const date = await askDate(name);
@@ -183,21 +216,7 @@ export class BatchPanel extends ReactWidget {
         this.workflows.ranNow(name);
         this.showRunsOf(name);
       }),
-    publish: name =>
-      this._act(name, 'Publish', async () => {
-        const message = await askMessage(`Publish ${name}`, 'Publish');
-        if (message === null) {
-          return;
-        }
-        const result = await this._api.publish(name, message);
-        Notification.success(
-          result.created
-            ? `Published ${name} as version ${result.version}`
-            : `${name} is already published as version ${result.version}`,
-          { autoClose: 4000 }
-        );
-        await this.workflows.refresh();
-      }),
+    publish: name => void this._publish(name),
     offline: name =>
       this._act(name, 'Take offline', async () => {
         const sure = await confirm(
@@ -287,6 +306,7 @@ export class BatchPanel extends ReactWidget {
             actions={this._workflowActions}
             error={this.workflows.error}
             onRefresh={() => void this.workflows.refresh()}
+            onOpenLibrary={() => this.showTab('library')}
           />
         )}
         {tab === 'runs' && (

@@ -79,6 +79,20 @@ export interface IWorkflowInfo {
   last_run?: IRun | null;
 }
 
+/** One published version of a workflow (GET /workflows/NAME/versions). */
+export interface IWorkflowVersionInfo {
+  version: number;
+  author: string | null;
+  message: string | null;
+  published_at: string;
+}
+
+/** A published version with its document (GET /workflows/NAME/versions/N). */
+export interface IWorkflowVersion extends IWorkflowVersionInfo {
+  name: string;
+  definition: IWorkflowFile;
+}
+
 export interface ITaskRun {
   id: string;
   state: TaskState;

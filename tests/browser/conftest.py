@@ -46,6 +46,14 @@ def skip_without_browser() -> None:
                     "(pip install -e . builds it)", allow_module_level=True)
 
 
+def known_upstream_error(error: Any) -> bool:
+    """An error of another extension that a test cannot avoid. ipywidgets' JupyterLab
+    manager reads the kernel of every notebook that opens, and fails when it has none
+    (jupyter-widgets/ipywidgets#3970): an output notebook opens with "No Kernel"."""
+    return ("reading 'kernel'" in str(error)
+            and "jupyterlab-manager" in (getattr(error, "stack", "") or ""))
+
+
 @pytest.fixture(autouse=True)
 def jp_asyncio_loop() -> None:
     """pytest-jupyter's per-test loop is not wanted here: no in-process server runs, and
@@ -100,7 +108,8 @@ def page(browser: Any, lab: JupyterLab, request: pytest.FixtureRequest) -> Itera
     context.set_default_timeout(30_000)
     tab = context.new_page()
     errors: list[str] = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.on("pageerror", lambda error: None if known_upstream_error(error)
+           else errors.append(str(error)))
     # the page's own errors go to the test's output (pytest shows it when a test fails)
     tab.on("console", lambda message: message.type == "error"
            and print("browser console:", message.text))

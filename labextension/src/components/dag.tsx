@@ -1,6 +1,6 @@
 import React from 'react';
 
-import type { ILayout, TaskState } from '../types';
+import type { ILayout, ILayoutNode, TaskState } from '../types';
 
 export interface IDagViewProps {
   layout: ILayout;
@@ -8,6 +8,8 @@ export interface IDagViewProps {
   states: ReadonlyMap<string, TaskState>;
   selected: string | null;
   onSelect: (node: string) => void;
+  /** a definition, not a run: nodes name their type only, no state */
+  definition?: boolean;
 }
 
 const NODE_W = 150;
@@ -23,9 +25,18 @@ function shorten(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
+/** What a node's second line says: its type, then its state in a run. */
+function subline(node: ILayoutNode, state: string, definition: boolean): string {
+  if (definition) {
+    return node.kind === 'reference' ? `waits for ${node.workflow ?? '?'}` : node.type;
+  }
+  return `${node.type} · ${state === 'none' ? '—' : state.replace('_', ' ')}`;
+}
+
 /**
  * The DAG at the coordinates the server computed (x = layer, y = row), each node
- * coloured by its state. A dashed edge is one a rerun with downstream does not cross.
+ * coloured by its state (neutral in a definition). A dashed edge is one a rerun with
+ * downstream does not cross.
  */
 export function DagView(props: IDagViewProps): JSX.Element {
   const { layout, states, selected } = props;
@@ -101,14 +112,14 @@ export function DagView(props: IDagViewProps): JSX.Element {
           >
             <title>
               {node.id} ({node.kind === 'reference' ? `reference to ${node.workflow}` : node.type})
-              : {state === 'none' ? 'not reached' : state}
+              {props.definition ? '' : `: ${state === 'none' ? 'not reached' : state}`}
             </title>
             <rect width={NODE_W} height={NODE_H} rx={node.kind === 'reference' ? 18 : 5} />
             <text x={10} y={16} className="jp-batch-dag-label">
               {shorten(node.id, 20)}
             </text>
             <text x={10} y={30} className="jp-batch-dag-sub">
-              {shorten(`${node.type} · ${state === 'none' ? '—' : state.replace('_', ' ')}`, 26)}
+              {shorten(subline(node, state, !!props.definition), 26)}
             </text>
           </g>
         );

@@ -7,7 +7,8 @@ import type { IRun, IWorkflowInfo } from '../types';
 import { ActionButton, ErrorBanner, StateBadge, VirtualList } from './common';
 
 export interface IWorkflowActions {
-  openRuns: (name: string) => void;
+  /** its DAG and definitions in a tab, no run needed */
+  openWorkflow: (name: string) => void;
   openRun: (runId: number) => void;
   prerun: (name: string) => void;
   runNow: (name: string) => void;
@@ -34,6 +35,8 @@ export interface IWorkflowsViewProps {
   actions: IWorkflowActions;
   error: BatchApiError | null;
   onRefresh: () => void;
+  /** show the Library tab, where a program becomes a workflow */
+  onOpenLibrary: () => void;
 }
 
 /** room for a schedule line of two lines (its words and the next fire, zone named) */
@@ -143,8 +146,8 @@ function WorkflowRow(props: {
       <div className="jp-batch-workflow-head">
         <button
           className="jp-batch-link jp-batch-workflow-name"
-          title={`${w.name}: ${w.description ?? 'open its runs'}`}
-          onClick={() => actions.openRuns(w.name)}
+          title={`${w.name}${w.description ? `: ${w.description}` : ''} (open its DAG)`}
+          onClick={() => actions.openWorkflow(w.name)}
         >
           {w.name}
         </button>
@@ -239,9 +242,19 @@ export function WorkflowsView(props: IWorkflowsViewProps): JSX.Element {
       <ErrorBanner error={props.error} onRetry={props.onRefresh} />
       {props.loaded && workflows.length === 0 && (
         <div className="jp-batch-empty">
-          {props.total === 0
-            ? 'No workflows yet. Save one with the batch client, the CLI (jupyter batch workflow save) or POST /batch/api/workflows.'
-            : 'No workflow matches the filter.'}
+          {props.total === 0 ? (
+            <>
+              No workflows yet. Create one from a built-in program: open the{' '}
+              <button className="jp-batch-link" onClick={props.onOpenLibrary}>
+                Library tab
+              </button>
+              , pick a program, then <em>Use program</em>. Or save your own with the batch
+              client in a notebook, the CLI (jupyter batch workflow save) or POST
+              /batch/api/workflows.
+            </>
+          ) : (
+            'No workflow matches the filter.'
+          )}
         </div>
       )}
       <VirtualList

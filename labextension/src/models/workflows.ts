@@ -30,6 +30,11 @@ export class WorkflowsModel extends ViewModel {
     return this._shown;
   }
 
+  /** Every workflow (the search does not apply). */
+  get all(): readonly IWorkflowInfo[] {
+    return this._all;
+  }
+
   /** Every workflow's name (the search does not apply). */
   get names(): string[] {
     return this._all.map(w => w.name);

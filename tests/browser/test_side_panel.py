@@ -328,8 +328,13 @@ def test_two_hundred_workflows_render_only_the_rows_in_view(page: Any, batch: Ba
     page.wait_for_timeout(500)
     assert len(asked) < 30, asked
 
-    page.locator(".jp-batch-workflows .jp-batch-vlist").evaluate(
-        "el => { el.scrollTop = el.scrollHeight; }")
+    # scrolled to the end (again on each check: once failed under load, the scroll
+    # having come before the list's last layout), the last rows are drawn
+    page.wait_for_function("""() => {
+        const list = document.querySelector('.jp-batch-workflows .jp-batch-vlist');
+        list.scrollTop = list.scrollHeight;
+        return document.querySelector('.jp-batch-workflow[data-workflow="bulk_199"]');
+    }""")
     workflow_row(page, "bulk_199")
     assert page.locator(".jp-batch-workflow").count() < 30
     shot(page, "scrolled")

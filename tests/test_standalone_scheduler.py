@@ -104,10 +104,11 @@ def test_the_standby_takes_over_from_a_killed_leader_and_no_cycle_runs_twice(
     leader.wait()
     killed_at = len(cycles(service, "tick"))
 
-    standby = by_pid[wait_for(lambda: leader_pid(service) in by_pid
-                              and by_pid[leader_pid(service)] is not leader
-                              and leader_pid(service), "the standby to take over",
-                              within=TAKEOVER)]
+    def new_leader() -> int | None:  # one read per look: the lease can change between reads
+        pid = leader_pid(service)
+        return pid if pid in by_pid and by_pid[pid] is not leader else None
+
+    standby = by_pid[wait_for(new_leader, "the standby to take over", within=TAKEOVER)]
     wait_for(lambda: len(cycles(service, "tick")) >= killed_at + 3,
              "three fires after the takeover")
     standby.send_signal(signal.SIGTERM)

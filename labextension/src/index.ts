@@ -100,6 +100,24 @@ const plugin: JupyterFrontEndPlugin<void> = {
       execute: () => shell.activateById(panel.id)
     });
 
+    /** Show `content` in a new main-area tab, tracked (restored on reload) by `tracker`. */
+    function openTab<T extends Widget>(
+      tracker: WidgetTracker<MainAreaWidget<T>>,
+      content: T,
+      id: string,
+      label: string
+    ): MainAreaWidget<T> {
+      const widget = new MainAreaWidget({ content });
+      widget.id = id;
+      widget.title.label = label;
+      widget.title.icon = batchIcon;
+      widget.title.closable = true;
+      void tracker.add(widget);
+      shell.add(widget, 'main');
+      shell.activateById(widget.id);
+      return widget;
+    }
+
     // --- runs in main-area tabs ----------------------------------------------------------
     const runs = new WidgetTracker<MainAreaWidget<RunDetailWidget>>({
       namespace: 'jupyter-batch-run'
@@ -117,11 +135,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
           return;
         }
         const content = new RunDetailWidget(api, events, commands, runId);
-        const widget = new MainAreaWidget({ content });
-        widget.id = `jupyter-batch-run-${runId}`;
-        widget.title.label = `Run #${runId}`;
-        widget.title.icon = batchIcon;
-        widget.title.closable = true;
+        const widget = openTab(runs, content, `jupyter-batch-run-${runId}`, `Run #${runId}`);
         content.model.changed.connect(() => {
           const run = content.model.run;
           if (run) {
@@ -129,9 +143,6 @@ const plugin: JupyterFrontEndPlugin<void> = {
             widget.title.caption = `${run.workflow} ${run.logical_date}: ${run.state}`;
           }
         });
-        void runs.add(widget);
-        shell.add(widget, 'main');
-        shell.activateById(widget.id);
       }
     });
     if (restorer) {
@@ -170,15 +181,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
           name,
           version
         );
-        const widget = new MainAreaWidget({ content });
-        widget.id = `jupyter-batch-workflow-${name}`;
-        widget.title.label = name;
+        const widget = openTab(workflows, content, `jupyter-batch-workflow-${name}`, name);
         widget.title.caption = `The workflow ${name}: its DAG and tasks`;
-        widget.title.icon = batchIcon;
-        widget.title.closable = true;
-        void workflows.add(widget);
-        shell.add(widget, 'main');
-        shell.activateById(widget.id);
       }
     });
     if (restorer) {

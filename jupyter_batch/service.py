@@ -508,9 +508,14 @@ class BatchService:
         its unfinished tasks failed, so it can be recovered — then tell listeners."""
         assert self._writer is not None
         self._writer.flush()
+        self._end_and_mark(run_id, message)
+        self._notify(RunChange(run_id, RunState.INTERRUPTED, _utcnow(), message))
+
+    def _end_and_mark(self, run_id: int, message: str) -> None:
+        """End the processes a run's attempts left (checked to still be its own), and
+        mark it interrupted: unfinished tasks failed, recoverable."""
         end_leftovers(self._recorded_pids(run_id), f"BATCH_RUN_ID={run_id}")
         self.store.runs.interrupt(run_id, message)
-        self._notify(RunChange(run_id, RunState.INTERRUPTED, _utcnow(), message))
 
     def _start(self, plan: RunPlan) -> None:
         """Drive ``plan`` on a new thread; Conflict when this process drives it already."""
@@ -771,9 +776,8 @@ class BatchService:
         for run_id, owner in self.store.runs.in_flight():
             if owner == this_process() or _owner_alive(owner):
                 continue
-            end_leftovers(self._recorded_pids(run_id), f"BATCH_RUN_ID={run_id}")
-            self.store.runs.interrupt(run_id, f"interrupted: the process driving it ({owner}) "
-                                              "ended; recover it to go on")
+            self._end_and_mark(run_id, f"interrupted: the process driving it ({owner}) "
+                                       "ended; recover it to go on")
             marked.append(run_id)
         return marked
 

@@ -27,7 +27,7 @@ from .engine import Engine, Pool, RunFolders, RunPlan
 from .errors import Conflict, InvalidInput, InvalidWorkflow, NotFound, Problem
 from .executors import registry as executors
 from .executors.local import end_leftovers
-from .model.changes import Change, LogChange, RunChange, TaskChange
+from .model.changes import Change, LogChange, RunChange, TaskChange, WorkflowChange
 from .model.program import Program, check_params, task_param
 from .model.records import (
     AddedVersion,
@@ -67,6 +67,7 @@ from .warehouse import QueryResult, TableInfo, Warehouse
 
 log = logging.getLogger(__name__)
 Listener = Callable[[Change], None]
+WorkflowListener = Callable[[WorkflowChange], None]
 #: the author of the library's versions
 LIBRARY_AUTHOR = "jupyter-batch"
 
@@ -165,6 +166,7 @@ class BatchService:
         self._relay: ChangeRelay | None = None
         self._threads: dict[int, threading.Thread] = {}
         self._listeners: list[Listener] = []
+        self._workflow_listeners: list[WorkflowListener] = []
         self._lock = threading.Lock()
         self._closed = False
         # a rerun reads the run's states and starts its driver as one step
@@ -283,10 +285,10 @@ class BatchService:
         if problems:
             raise InvalidWorkflow(problems, workflow or None)
         info = self.store.workflows.save_draft(wf, create=True)
+        self._workflow_changed(wf.name, "saved")
         if publish:
             self.publish(wf.name, f"from library program {spec.name}", author)
             info = self.store.workflows.get(wf.name)
-        self._wake_scheduler()
         return info
 
     def copy_library_program(self, program: str, new_name: str,
@@ -340,7 +342,7 @@ class BatchService:
         if problems:
             raise InvalidWorkflow(problems, wf.name or None)
         info = self.store.workflows.save_draft(wf)
-        self._wake_scheduler()
+        self._workflow_changed(wf.name, "saved")
         return info
 
     def get_workflow(self, name: str) -> WorkflowInfo:
@@ -359,6 +361,17 @@ class BatchService:
                     for v in self.store.workflows.published() if v.definition.schedule}
         return [(info, last.get(info.name), upcoming.get(info.name))
                 for info in self.store.workflows.list()]
+
+    def workflow_summary(self, name: str) -> tuple[WorkflowInfo, Run | None, datetime | None]:
+        """One workflow as ``workflow_overview`` shows it: what a list updates its row
+        from when that workflow changed."""
+        info = self.store.workflows.get(name)
+        self._settle()
+        runs, _ = self.store.runs.list(name, (), 1, 0)
+        published = self.store.workflows.published(name)
+        upcoming = (next_fire(published[0].definition.schedule, _utcnow())
+                    if published and published[0].definition.schedule else None)
+        return info, runs[0] if runs else None, upcoming
 
     def workflow_versions(self, name: str) -> list[WorkflowVersion]:
         return self.store.workflows.versions(name)
@@ -381,12 +394,12 @@ class BatchService:
         require_valid(draft, ctx)
         pinned = pin_resources(draft, self.store.resources.latest_version)
         result = self.store.workflows.publish(name, pinned, author or default_author(), message)
-        self._wake_scheduler()
+        self._workflow_changed(name, "published", result.version.version)
         return result
 
     def offline(self, name: str) -> WorkflowInfo:
         info = self.store.workflows.offline(name)
-        self._wake_scheduler()
+        self._workflow_changed(name, "offline")
         return info
 
     def delete_workflow(self, name: str) -> None:
@@ -394,6 +407,7 @@ class BatchService:
         Refused while it is published (take it offline first) or referenced by another
         workflow, whose runs would wait for it forever."""
         self.store.workflows.delete(name)
+        self._workflow_changed(name, "deleted")
 
     def layout(self, name: str, version: int | None = None) -> dict[str, Any]:
         """Where to draw each node of the draft (or a version): computed once here so
@@ -429,12 +443,20 @@ class BatchService:
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener`` with every run and task state change; returns unsubscribe."""
+        return self._add_listener(self._listeners, listener)
+
+    def subscribe_workflows(self, listener: WorkflowListener) -> Callable[[], None]:
+        """Call ``listener`` when this process saves, publishes, takes offline or deletes
+        a workflow; returns unsubscribe."""
+        return self._add_listener(self._workflow_listeners, listener)
+
+    def _add_listener(self, listeners: list[Any], listener: Any) -> Callable[[], None]:
         with self._lock:
-            self._listeners.append(listener)
+            listeners.append(listener)
 
         def unsubscribe() -> None:
             with self._lock, contextlib.suppress(ValueError):
-                self._listeners.remove(listener)
+                listeners.remove(listener)
 
         return unsubscribe
 
@@ -450,12 +472,27 @@ class BatchService:
         if self._engine is not None and any(
                 c.state in (RunState.SUCCESS, TaskState.SUCCESS) for c in changes):
             self._engine.references_changed()
-        if self._relay is not None:
-            self._relay.send(changes)
+        self._relayed().send(changes)
 
-    def _notify(self, change: Change | LogChange) -> None:
+    def _relayed(self) -> ChangeRelay:
+        """What tells the processes observing this data folder of this one's changes."""
         with self._lock:
-            listeners = list(self._listeners)
+            if self._relay is None:
+                self._relay = ChangeRelay(self.data_dir, to_json=event_json)
+            return self._relay
+
+    def _workflow_changed(self, name: str, what: str, version: int | None = None) -> None:
+        """A workflow changed: the scheduler here, listeners here and observers
+        elsewhere are told."""
+        self._wake_scheduler()
+        change = WorkflowChange(name, what, _utcnow(), version)
+        self._notify(change, self._workflow_listeners)
+        self._relayed().send([change])
+
+    def _notify(self, change: Any, listeners: list[Any] | None = None) -> None:
+        """Call each of ``listeners`` (default: the state-change listeners)."""
+        with self._lock:
+            listeners = list(self._listeners if listeners is None else listeners)
         for listener in listeners:
             try:
                 listener(change)
@@ -472,8 +509,7 @@ class BatchService:
         """Told to listeners (and observing processes) only: a log's growth is not a
         state to store."""
         self._notify(change)
-        if self._relay is not None:
-            self._relay.send([change])
+        self._relayed().send([change])
 
     @property
     def engine(self) -> Engine:
@@ -481,7 +517,6 @@ class BatchService:
         with self._lock:
             if self._engine is None:
                 executor = executors.create(self.executor, self._executor_settings)
-                self._relay = ChangeRelay(self.data_dir, to_json=event_json)
                 self._writer = StateWriter(self.store.runs, on_stored=self._stored)
                 self._engine = Engine(
                     executor, self, self.data_dir / "runs", self._fetch,

@@ -21,6 +21,7 @@ from ..model.wire import (
     resource_json,
     run_json,
     workflow_json,
+    workflow_summary_json,
 )
 from .transport import JSON, EventListener
 
@@ -48,7 +49,7 @@ class LocalTransport:
         return [workflow_json(i) for i in self.service.list_workflows()]
 
     def get_workflow(self, name: str) -> JSON:
-        return workflow_json(self.service.get_workflow(name))
+        return workflow_summary_json(*self.service.workflow_summary(name))
 
     def save_workflow(self, document: JSON) -> JSON:
         return workflow_json(self.service.save_workflow(document))

@@ -48,4 +48,17 @@ class LogChange:
     workflow: str | None = None
 
 
+@dataclass(frozen=True)
+class WorkflowChange:
+    """A workflow was saved, published, taken offline or deleted: lists of workflows
+    follow these instead of reading the store again and again. Not stored: the
+    workflow's own record is what changed."""
+
+    workflow: str
+    what: str  # "saved" | "published" | "offline" | "deleted"
+    at: datetime
+    #: the version a publish made; None for the others
+    version: int | None = None
+
+
 Change = TaskChange | RunChange

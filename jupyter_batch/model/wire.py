@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from .changes import Change, LogChange, TaskChange
+from .changes import Change, LogChange, TaskChange, WorkflowChange
 from .program import Param, Program
 
 JSON = dict[str, Any]
@@ -36,6 +36,13 @@ def workflow_json(info: Any) -> JSON:
     return plain({"name": info.name, "state": info.state, "description": info.description,
                   "latest_version": info.latest_version, "draft_changed": info.draft_changed,
                   "updated_at": info.updated_at, "draft": info.draft})
+
+
+def workflow_summary_json(info: Any, last: Any, next_run: datetime | None) -> JSON:
+    """A workflow as lists show it: its draft, its newest run (a ``Run`` or None) and its
+    next scheduled fire."""
+    return {**workflow_json(info), "next_run_at": plain(next_run),
+            "last_run": last and run_json(last)}
 
 
 def run_json(run: Any) -> JSON:
@@ -81,9 +88,13 @@ def resource_json(name: str, versions: list[Any]) -> JSON:
     return {"name": name, "versions": plain(versions)}
 
 
-def event_json(change: Change | LogChange) -> JSON:
-    """A state change as the server's event stream sends it (``state_change`` schema).
+def event_json(change: Change | LogChange | WorkflowChange) -> JSON:
+    """A change as the server's event stream sends it: a workflow's under the
+    ``workflow_change`` schema (``kind: workflow``), the others under ``state_change``.
     A log's growth is sent as ``kind: log`` (state: running, with the log's size)."""
+    if isinstance(change, WorkflowChange):
+        return {"kind": "workflow", "workflow": change.workflow, "what": change.what,
+                "version": change.version, "at": change.at.isoformat()}
     if isinstance(change, LogChange):
         return {"kind": "log", "run_id": change.run_id, "task_id": change.task_id,
                 "attempt": change.attempt, "state": "running", "size": change.size,

@@ -29,6 +29,7 @@ from ..model.wire import (
     resource_json,
     run_json,
     workflow_json,
+    workflow_summary_json,
 )
 from ..service import BatchService
 from .openapi import openapi_document
@@ -162,10 +163,7 @@ class WorkflowsHandler(BatchHandler):
     @authorized
     async def get(self) -> None:
         items = await self.call(self.service.workflow_overview)
-        self.reply({"workflows": [
-            {**workflow_json(info), "next_run_at": next_run,
-             "last_run": last and run_json(last)}
-            for info, last, next_run in items]})
+        self.reply({"workflows": [workflow_summary_json(*item) for item in items]})
 
     @web.authenticated
     @authorized
@@ -187,7 +185,7 @@ class WorkflowHandler(BatchHandler):
     @web.authenticated
     @authorized
     async def get(self, name: str) -> None:
-        self.reply(workflow_json(await self.call(self.service.get_workflow, name)))
+        self.reply(workflow_summary_json(*await self.call(self.service.workflow_summary, name)))
 
     @web.authenticated
     @authorized

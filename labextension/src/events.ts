@@ -10,6 +10,7 @@ import type { ISignal } from '@lumino/signaling';
 import type { RunState, TaskState } from './types';
 
 export const STATE_CHANGE_SCHEMA = 'https://events.jupyter-batch.org/state_change/v1';
+export const WORKFLOW_CHANGE_SCHEMA = 'https://events.jupyter-batch.org/workflow_change/v1';
 
 interface IChangeBase {
   run_id: number;
@@ -86,7 +87,34 @@ export function parseEmission(emission: Event.Emission): StateChange | null {
   return null;
 }
 
-/** One subscription to the event bus, re-emitting jupyter-batch state changes. */
+/** A workflow was saved, published, taken offline or deleted (here or elsewhere). */
+export interface IWorkflowChange {
+  workflow: string;
+  what: 'saved' | 'published' | 'offline' | 'deleted';
+  version: number | null;
+  at: string;
+}
+
+const WORKFLOW_CHANGES = new Set(['saved', 'published', 'offline', 'deleted']);
+
+/** The workflow change an event bus emission carries, or null for any other event. */
+export function parseWorkflowEmission(emission: Event.Emission): IWorkflowChange | null {
+  if (emission.schema_id !== WORKFLOW_CHANGE_SCHEMA) {
+    return null;
+  }
+  const data = emission as unknown as Record<string, unknown>;
+  if (typeof data.workflow !== 'string' || !WORKFLOW_CHANGES.has(data.what as string)) {
+    return null;
+  }
+  return {
+    workflow: data.workflow,
+    what: data.what as IWorkflowChange['what'],
+    version: typeof data.version === 'number' ? data.version : null,
+    at: typeof data.at === 'string' ? data.at : new Date().toISOString()
+  };
+}
+
+/** One subscription to the event bus, re-emitting jupyter-batch's changes. */
 export class BatchEvents implements IDisposable {
   constructor(manager: Event.IManager) {
     this._manager = manager;
@@ -96,6 +124,11 @@ export class BatchEvents implements IDisposable {
   /** Every run or task state change, as it happens. */
   get changed(): ISignal<this, StateChange> {
     return this._changed;
+  }
+
+  /** Every workflow saved, published, taken offline or deleted, as it happens. */
+  get workflowChanged(): ISignal<this, IWorkflowChange> {
+    return this._workflowChanged;
   }
 
   get isDisposed(): boolean {
@@ -115,10 +148,16 @@ export class BatchEvents implements IDisposable {
     const change = parseEmission(emission);
     if (change) {
       this._changed.emit(change);
+      return;
+    }
+    const workflowChange = parseWorkflowEmission(emission);
+    if (workflowChange) {
+      this._workflowChanged.emit(workflowChange);
     }
   }
 
   private _manager: Event.IManager;
   private _disposed = false;
   private _changed = new Signal<this, StateChange>(this);
+  private _workflowChanged = new Signal<this, IWorkflowChange>(this);
 }

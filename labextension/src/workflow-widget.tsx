@@ -32,8 +32,8 @@ export class WorkflowWidget extends ReactWidget {
     this.addClass('jp-batch-workflow-widget');
     this.model = new WorkflowViewModel(api, name, version);
     this.model.changed.connect(() => this.update(), this);
-    // the panel reads its list again after a publish, an offline, a Refresh: no
-    // event tells a workflow changed, so that is when this tab looks again
+    // the panel's list follows every workflow change (its events, a Refresh): when its
+    // row of this workflow changed, this tab reads the workflow again
     _list.changed.connect(this._onListed, this);
     void this.model.refresh();
   }

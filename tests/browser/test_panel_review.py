@@ -1,13 +1,15 @@
 """What a UI review of the side panel found, in a real JupyterLab through Chromium: an
-output notebook opens clean (not dirty, no kernel, no 404 in the console), a workflow
-deleted elsewhere leaves the list when an action on it gets a 404, the empty list names
+output notebook opens clean (not dirty, no kernel, no 404 in the console), the list
+follows workflows saved, published or deleted elsewhere, the empty list names
 the panel's own way to create a workflow, and a workflow's DAG shows without a run.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from tests.browser.test_side_panel import (
     wait_run_state,
     workflow_row,
 )
+from tests.conftest import JUPYTER
 
 skip_without_browser()
 
@@ -77,17 +80,34 @@ def test_an_output_notebook_opens_clean_without_a_kernel(page: Any, lab: Jupyter
     assert failed == []
 
 
-def test_a_workflow_deleted_elsewhere_leaves_the_list(page: Any, lab: JupyterLab,
-                                                      batch: Batch, shot: Shot) -> None:
-    batch.save_workflow(flaky_workflow("gone_batch"))
-    open_panel(page)
-    row = workflow_row(page, "gone_batch")
-    lab.request("DELETE", "/batch/api/workflows/gone_batch")
+def terminal(lab: JupyterLab, *args: str) -> None:
+    """``jupyter batch ARGS`` in another process on the lab's data folder."""
+    env = {**os.environ, "JUPYTER_BATCH_DIR": str(lab.batch_dir)}
+    done = subprocess.run([str(JUPYTER), "batch", *args], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
 
-    row.get_by_role("button", name="Pre-run").click()
-    page.locator(".Toastify__toast", has_text="no workflow named 'gone_batch'").wait_for()
-    row.wait_for(state="detached")
-    shot(page, "row-gone")
+
+def test_the_list_follows_workflows_changed_elsewhere(page: Any, lab: JupyterLab,
+                                                      tmp_path: Path, shot: Shot) -> None:
+    """Saved and published in a terminal, deleted through the REST API: the open list
+    shows each change as it happens, without a Refresh."""
+    open_panel(page)
+    page.locator(".jp-batch-workflows").wait_for()
+    path = tmp_path / "live_batch.workflow.json"
+    path.write_text(json.dumps(flaky_workflow("live_batch")))
+
+    terminal(lab, "workflow", "save", str(path))
+    state = workflow_row(page, "live_batch").locator(".jp-batch-wfstate")
+    state.filter(has_text="draft").wait_for()
+    terminal(lab, "workflow", "publish", "live_batch")
+    state.filter(has_text="published v1").wait_for()
+    shot(page, "published-elsewhere")
+
+    terminal(lab, "workflow", "offline", "live_batch")
+    state.filter(has_text="offline v1").wait_for()
+    lab.request("DELETE", "/batch/api/workflows/live_batch")
+    page.locator('.jp-batch-workflow[data-workflow="live_batch"]').wait_for(state="detached")
 
 
 def test_the_empty_list_names_the_library(page: Any, shot: Shot) -> None:

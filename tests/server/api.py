@@ -58,8 +58,9 @@ class StateEvents:
     items: list[dict[str, Any]] = field(default_factory=list)
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def attach(self, event_logger: Any) -> StateEvents:
-        event_logger.add_listener(schema_id=SCHEMA_ID, listener=self._listen)
+    def attach(self, event_logger: Any, schema_id: str = SCHEMA_ID) -> StateEvents:
+        """Listen to the events of ``schema_id`` (default: run and task state changes)."""
+        event_logger.add_listener(schema_id=schema_id, listener=self._listen)
         return self
 
     async def _listen(self, logger: Any, schema_id: str, data: dict[str, Any]) -> None:

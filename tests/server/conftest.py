@@ -13,6 +13,7 @@ import pytest
 from traitlets.config import Config
 
 from jupyter_batch.server.app import BatchApp
+from jupyter_batch.server.events import WORKFLOW_SCHEMA_ID
 from tests.server.api import BatchAPI, StateEvents
 
 
@@ -48,6 +49,12 @@ def batch_app(jp_serverapp: Any) -> BatchApp:
 def events(jp_serverapp: Any) -> StateEvents:
     """Every state-change event the server emits from now on."""
     return StateEvents().attach(jp_serverapp.event_logger)
+
+
+@pytest.fixture
+def workflow_events(jp_serverapp: Any) -> StateEvents:
+    """Every workflow-change event the server emits from now on."""
+    return StateEvents().attach(jp_serverapp.event_logger, WORKFLOW_SCHEMA_ID)
 
 
 @pytest.fixture

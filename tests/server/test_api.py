@@ -176,6 +176,9 @@ async def test_the_workflow_list_tells_last_run_and_next_fire(api: BatchAPI) -> 
     fire = datetime.fromisoformat(rows["nightly"]["next_run_at"])
     assert fire > datetime.now(timezone.utc)
     assert fire.astimezone(ZoneInfo("Europe/Berlin")).strftime("%H:%M") == "02:00"
+    # one workflow reads as its row of the list does (a list updates a row from it)
+    for name in ("adhoc", "nightly"):
+        assert await api.ok("GET", f"/workflows/{name}") == rows[name]
 
 
 async def test_offline_then_delete(api: BatchAPI) -> None:
@@ -243,7 +246,10 @@ async def test_a_prerun_may_send_the_document_to_run_without_saving_it(
     assert (run["state"], states(run)) == ("success", {"x": "success"})
     assert [t["id"] for t in run["definition"]["tasks"]] == ["x"]
     assert "sent" in (await api.ok("GET", f"/runs/{run_id}/tasks/x/log"))["text"]
-    assert await api.ok("GET", "/workflows/wf") == saved
+    after = await api.ok("GET", "/workflows/wf")
+    assert after.pop("last_run")["id"] == run_id  # the run is the workflow's newest
+    assert saved.pop("last_run") is None
+    assert after == saved  # the draft is unchanged
 
     # a workflow never saved can be pre-run the same way; it stays unsaved
     new = await api.wait_run(await api.prerun("new", DAY, workflow=workflow_doc("new")))

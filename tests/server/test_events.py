@@ -1,18 +1,26 @@
-"""Run and task state changes reach Jupyter's own event system (jupyter-events), under
-the schema the extension registers, so a client follows a run without polling."""
+"""Run, task and workflow changes reach Jupyter's own event system (jupyter-events),
+under the schemas the extension registers, so a client follows runs and workflows
+without polling."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 
-from jupyter_batch.server.events import SCHEMA_ID, SCHEMA_PATH
+from jupyter_batch.server.events import (
+    SCHEMA_ID,
+    SCHEMA_PATH,
+    WORKFLOW_SCHEMA_ID,
+    WORKFLOW_SCHEMA_PATH,
+)
+from tests.conftest import JUPYTER
 from tests.helpers import shell, workflow_doc
-from tests.server.api import PATIENCE, BatchAPI
+from tests.server.api import PATIENCE, BatchAPI, StateEvents
 
 DAY = "2026-03-02"
 
@@ -103,3 +111,55 @@ async def test_a_running_task_emits_log_events_that_fit_the_schema(
     assert {(e["task_id"], e["attempt"], e["workflow"]) for e in logs} == {("talk", 1, "chatty")}
     for event in logs:
         jp_serverapp.event_logger.schemas.validate_event(SCHEMA_ID, event)
+
+
+def workflow_steps(events: list[dict[str, Any]]) -> list[tuple[str, str, int | None]]:
+    return [(e["workflow"], e["what"], e["version"]) for e in events]
+
+
+async def test_every_change_of_a_workflow_is_emitted(
+        api: BatchAPI, workflow_events: StateEvents, jp_serverapp: Any) -> None:
+    """A list of workflows follows them from these events: a save (a new workflow or a
+    new draft), a publish with the version it made, offline, delete."""
+    await api.create_workflow(workflow_doc("wf", schedule={"cron": "0 2 * * *"}))
+    await api.ok("PUT", "/workflows/wf", workflow_doc("wf", description="second draft"))
+    await api.publish("wf")
+    await api.ok("POST", "/workflows/wf/offline", {})
+    await api.request("DELETE", "/workflows/wf")
+    await api.fails(404, "DELETE", "/workflows/wf")  # nothing changed: nothing emitted
+
+    await workflow_events.wait_for(lambda e: e["what"] == "deleted")
+    assert workflow_steps(workflow_events.items) == [
+        ("wf", "saved", None), ("wf", "saved", None), ("wf", "published", 1),
+        ("wf", "offline", None), ("wf", "deleted", None)]
+    schema = json.loads(WORKFLOW_SCHEMA_PATH.read_text(encoding="utf-8"))
+    for event in workflow_events.items:
+        jsonschema.validate(event, schema)
+        jp_serverapp.event_logger.schemas.validate_event(WORKFLOW_SCHEMA_ID, event)
+
+
+async def test_a_refused_save_emits_nothing(api: BatchAPI,
+                                            workflow_events: StateEvents) -> None:
+    await api.fails(400, "POST", "/workflows", workflow_doc("bad", relations=[("a", "x")]))
+    await api.create_workflow(workflow_doc("good"))
+    await workflow_events.wait_for(lambda e: e["workflow"] == "good")
+    assert workflow_steps(workflow_events.items) == [("good", "saved", None)]
+
+
+async def test_workflows_another_process_saves_are_emitted_too(
+        workflow_events: StateEvents, batch_app: Any, batch_dir: Path, tmp_path: Path) -> None:
+    """`jupyter batch workflow save` and `publish` in a terminal on the server's data
+    folder: the server emits them, so the side panel's list shows them live."""
+    path = tmp_path / "terminal.workflow.json"
+    path.write_text(json.dumps(workflow_doc("terminal")))
+    env = {**os.environ, "JUPYTER_BATCH_DIR": str(batch_dir)}
+    for args in (["save", str(path)], ["publish", "terminal"]):
+        proc = await asyncio.create_subprocess_exec(
+            str(JUPYTER), "batch", "workflow", *args, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        _out, err = await asyncio.wait_for(proc.communicate(), timeout=PATIENCE)
+        assert proc.returncode == 0, err.decode()
+
+    await workflow_events.wait_for(lambda e: e["what"] == "published")
+    assert workflow_steps(workflow_events.items) == [
+        ("terminal", "saved", None), ("terminal", "published", 1)]

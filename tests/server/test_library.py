@@ -55,7 +55,9 @@ async def test_use_saves_the_workflow_as_get_workflows_shows_it(api: BatchAPI) -
                                             "unique_keys": ["id"], "max_rows": ""},
         "schedule": {"cron": "0 6 * * *", "timezone": "UTC"}, "publish": True}, status=201)
 
-    assert created == await api.ok("GET", "/workflows/orders_dq")
+    shown = await api.ok("GET", "/workflows/orders_dq")
+    assert {k: shown[k] for k in created} == created
+    assert (shown["last_run"], shown["next_run_at"][11:16]) == (None, "06:00")  # scheduled
     assert (created["state"], created["latest_version"]) == ("published", 1)
     assert created["draft"]["tasks"] == [{
         "id": "data_quality", "type": "python", "resource": "library/data_quality.py",

@@ -1,5 +1,5 @@
-import type { BatchApi } from '../api';
-import type { BatchEvents, StateChange } from '../events';
+import { BatchApi, BatchApiError } from '../api';
+import type { BatchEvents, IWorkflowChange, StateChange } from '../events';
 import type { IRun, ISchedulerStatus, IWorkflowInfo } from '../types';
 import { ViewModel } from './base';
 
@@ -15,7 +15,8 @@ export interface ISchedulerLead {
  *
  * GET /workflows has no "last run" yet, so the newest run of each workflow on screen is
  * asked for (GET /runs?workflow=X&limit=1) when its row first shows, and again when a
- * run event may have changed it.
+ * run event may have changed it. A workflow saved, published, taken offline or deleted
+ * anywhere (this panel, a notebook, a terminal) updates its row from an event.
  */
 export class WorkflowsModel extends ViewModel {
   constructor(
@@ -24,6 +25,7 @@ export class WorkflowsModel extends ViewModel {
   ) {
     super();
     events.changed.connect(this._onChange, this);
+    events.workflowChanged.connect(this._onWorkflowChange, this);
   }
 
   get workflows(): readonly IWorkflowInfo[] {
@@ -192,6 +194,54 @@ export class WorkflowsModel extends ViewModel {
       return;
     }
     this.debounce('last-runs', 400, () => void this._fetchLastRuns(this._visible));
+  }
+
+  private _onWorkflowChange(_: unknown, change: IWorkflowChange): void {
+    if (!this._loaded) {
+      return; // the first load reads it
+    }
+    const name = change.workflow;
+    if (change.what === 'deleted') {
+      this._remove(name);
+      return;
+    }
+    // a burst (save, then publish) is read once
+    this.debounce(`workflow:${name}`, 100, () => void this._reread(name));
+  }
+
+  /** Read one workflow's row again, after it changed. */
+  private async _reread(name: string): Promise<void> {
+    let workflow: IWorkflowInfo;
+    try {
+      workflow = await this._api.getWorkflow(name);
+    } catch (error) {
+      if (BatchApiError.from(error).status === 404) {
+        this._remove(name); // deleted meanwhile
+      }
+      return; // otherwise the row stays as it was; Refresh reads it again
+    }
+    const at = this._all.findIndex(w => w.name >= name);
+    if (at >= 0 && this._all[at].name === name) {
+      this._all[at] = workflow;
+    } else {
+      this._all.splice(at < 0 ? this._all.length : at, 0, workflow);
+    }
+    this._all = [...this._all];
+    if (workflow.last_run !== undefined) {
+      this._lastRuns.set(name, workflow.last_run);
+    }
+    this._filter();
+    this.emit();
+  }
+
+  private _remove(name: string): void {
+    if (!this._all.some(w => w.name === name)) {
+      return;
+    }
+    this._all = this._all.filter(w => w.name !== name);
+    this._lastRuns.delete(name);
+    this._filter();
+    this.emit();
   }
 
   private _all: IWorkflowInfo[] = [];

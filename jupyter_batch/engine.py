@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import heapq
 import itertools
+import logging
 import os
 import queue
 import shlex
@@ -26,7 +27,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import cached_property
@@ -45,6 +45,7 @@ from .tasks import registry
 from .tasks.base import TaskContext
 from .tasks.workdir import Fetch, materialise
 
+log = logging.getLogger(__name__)
 S = TaskState
 _DONE_OK = frozenset({S.SUCCESS, S.SKIPPED})
 _DONE_BAD = frozenset({S.FAILED, S.UPSTREAM_FAILED, S.CANCELLED})
@@ -129,6 +130,59 @@ class Slots:
             self._waiters.remove(events)
 
 
+class Workers:
+    """Threads for the engine's background work: waiting for task processes, fetching
+    resources. Idle ones are reused; at most ``max_workers`` exist.
+
+    Not a ``ThreadPoolExecutor``: that refuses new work once the interpreter begins to
+    exit, so a script that started runs and ended without waiting for them left them
+    broken halfway. The threads driving runs keep such a process alive until its runs
+    end, and these (daemon) threads keep working for them meanwhile.
+    """
+
+    def __init__(self, max_workers: int, name: str) -> None:
+        self._max = max_workers
+        self._name = name
+        self._jobs: queue.SimpleQueue[tuple[Callable[..., None], tuple[Any, ...]] | None] = (
+            queue.SimpleQueue())
+        #: one permit per idle thread, taken by the submit that hands it a job
+        self._idle = threading.Semaphore(0)
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Callable[..., None], *args: Any) -> None:
+        self._jobs.put((fn, args))
+        if self._idle.acquire(blocking=False):
+            return
+        with self._lock:
+            if len(self._threads) < self._max:
+                thread = threading.Thread(target=self._work, daemon=True,
+                                          name=f"{self._name}_{len(self._threads)}")
+                self._threads.append(thread)
+                thread.start()
+
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            fn, args = job
+            try:
+                fn(*args)
+            except Exception:  # the engine's jobs report their own failures: a bug
+                log.exception("an engine worker's job failed")
+            self._idle.release()
+
+    def shutdown(self) -> None:
+        """Let every thread finish the jobs handed to it, then end it."""
+        with self._lock:
+            threads = list(self._threads)
+        for _ in threads:
+            self._jobs.put(None)
+        for thread in threads:
+            thread.join()
+
+
 class Engine:
     """Drives runs with an executor, reporting every change.
 
@@ -150,8 +204,7 @@ class Engine:
         self.python = python or sys.executable
         self.warehouse = warehouse or run_root.parent / "warehouse.duckdb"
         self.reference_met = reference_met or (lambda ref, ds: False)
-        self._workers = ThreadPoolExecutor(max_workers=max_workers,
-                                           thread_name_prefix="batch-task")
+        self._workers = Workers(max_workers, "batch-task")
         self._drivers: dict[int, _Driver] = {}
         self._lock = threading.Lock()
 
@@ -196,7 +249,7 @@ class Engine:
         """Stop every run and wait for the workers."""
         for run_id in self.active_runs():
             self.stop(run_id)
-        self._workers.shutdown(wait=True)
+        self._workers.shutdown()
         if hasattr(self.executor, "close"):
             self.executor.close()
 

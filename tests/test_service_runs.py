@@ -228,6 +228,35 @@ svc.wait_run(run_id)
 """
 
 
+def test_runs_a_script_started_are_seen_through_when_it_ends(runs: Runs) -> None:
+    """A script that starts a pre-run and a backfill and ends without waiting: its
+    process stays until they end, and they end as they would have with a wait (before,
+    the engine's thread pool refused work once the interpreter began to exit, and the
+    runs were left interrupted by an internal error)."""
+    doc = flow("fan", [shell("start", "true")] + [shell(f"t{i}", "sleep 0.2")
+                                                    for i in range(6)],
+               [("start", f"t{i}") for i in range(6)], max_parallel=4)
+    script = """\
+import json, sys
+from jupyter_batch.service import BatchService
+svc = BatchService(data_dir=sys.argv[1], db_url=sys.argv[3] or None)
+svc.save_workflow(json.loads(sys.argv[2]))
+svc.publish("fan")
+svc.prerun("fan", day="2026-01-01")
+svc.backfill("fan", "2026-01-01", "2026-01-03")
+"""
+    env = {k: v for k, v in os.environ.items() if k != "JUPYTER_BATCH_DIR"}
+    done = subprocess.run([sys.executable, "-c", script, str(runs.data_dir), json.dumps(doc),
+                           runs.db_url or ""], env=env, capture_output=True, text=True,
+                          timeout=120)
+
+    assert (done.returncode, done.stderr) == (0, "")
+    finished = runs.service.list_runs(workflow="fan")[0]
+    assert sorted((r.trigger, r.logical_date, r.state.value) for r in finished) == [
+        ("backfill", "2026-01-01", "success"), ("backfill", "2026-01-02", "success"),
+        ("backfill", "2026-01-03", "success"), ("prerun", "2026-01-01", "success")]
+
+
 @contextlib.contextmanager
 def crashed_mid_run(runs: Runs, pid_file: Path) -> Iterator[tuple[int, int]]:
     """Drive a run in another process and SIGKILL that process while task ``a`` (attempt

@@ -29,6 +29,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from .client import Batch, Run
 from .errors import BatchError, InvalidWorkflow
 from .model.resource import parse_ref
+from .model.scalars import parse_pairs
 
 #: which task type runs a resource of each format in a debug run
 TASK_TYPES = {"sh": "shell", "py": "python", "ipynb": "notebook", "sql": "sql", "hql": "sql"}
@@ -64,16 +65,6 @@ def parse_line(magic: Any, line: str) -> argparse.Namespace:
     except ValueError as exc:
         raise UsageError(f"cannot read the arguments: {exc}") from None
     return magic.parser.parse_args(words)
-
-
-def parse_params(pairs: Sequence[str]) -> dict[str, str]:
-    params = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"--param {pair!r} must look like name=value")
-        params[key.strip()] = value
-    return params
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -135,8 +126,8 @@ class BatchMagics(Magics):
     def batch_run(self, line: str) -> None:
         """Run a resource once as a debug run and stream its log here."""
         args = parse_line(self.batch_run, line)
-        params = parse_params(args.param)
         with _refusals():
+            params = parse_pairs(args.param)
             ref = parse_ref(args.ref)
             task_type = TASK_TYPES.get(ref.format)
             if task_type is None:

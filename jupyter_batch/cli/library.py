@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..model.scalars import parse_pairs
 from ..model.wire import program_detail_json, program_json, resource_json, workflow_json
 from .context import open_service
 from .output import emit_json, table, when
-from .runs import parse_params
 
 
 def list_(args: argparse.Namespace) -> int:
@@ -62,8 +62,10 @@ def use(args: argparse.Namespace) -> int:
     schedule = None
     if args.cron:
         schedule = {"cron": args.cron, **({"timezone": args.timezone} if args.timezone else {})}
-    info = open_service().use_library_program(args.name, args.workflow, parse_params(args.param),
-                                          schedule, args.publish)
+    # text: the program's schema says what each parameter is, and reads it so
+    params = parse_pairs(args.param, typed=False)
+    info = open_service().use_library_program(args.name, args.workflow, params, schedule,
+                                              args.publish)
     if args.json:
         emit_json(workflow_json(info))
     elif info.state == "published":

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ..model.scalars import parse_pairs
 from ..model.wire import run_json
 from .context import open_service
 from .output import emit_json, table, when, write_out
@@ -23,19 +24,6 @@ from .workflows import read_document
 _STATE_STYLE = {"success": "green", "failed": "red", "upstream_failed": "red",
                 "cancelled": "yellow", "retrying": "yellow", "running": "cyan",
                 "interrupted": "red"}
-
-
-def parse_params(pairs: list[str] | None) -> dict[str, str]:
-    """``k=v`` pairs from ``--param``; InvalidInput names a malformed one."""
-    from ..errors import InvalidInput
-
-    params = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise InvalidInput(f"--param {pair!r} must look like name=value")
-        params[key.strip()] = value
-    return params
 
 
 def follow(service: Any, start: Callable[[], int | None], quiet: bool
@@ -129,13 +117,13 @@ def _finish(service: Any, args: argparse.Namespace, start: Callable[[], int | No
 
 
 def run_file(args: argparse.Namespace) -> int:
-    document, params = read_document(args.file), parse_params(args.param)
+    document, params = read_document(args.file), parse_pairs(args.param)
     service = open_service(executor=args.executor, dask_address=args.dask_address)
     return _finish(service, args, lambda: service.prerun(document, args.date, params))
 
 
 def run_workflow(args: argparse.Namespace) -> int:
-    params = parse_params(args.param)
+    params = parse_pairs(args.param)
     service = open_service(executor=args.executor, dask_address=args.dask_address)
     return _finish(service, args, lambda: service.trigger(args.name, args.date, params))
 

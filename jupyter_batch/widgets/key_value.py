@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 
 import ipywidgets
 
+from ..model.scalars import parse_scalar, scalar_text
 from ..model.workflow import Scalar
 from .closing import close_tree
-
-
-def parse_scalar(text: str) -> Scalar:
-    """What a typed value means: ``10`` → 10, ``1.5``, ``true`` → True, ``"10"`` → the
-    text 10; anything else is text as typed (``eu``)."""
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return text
-    return value if isinstance(value, (str, int, float, bool)) else text
-
-
-def scalar_text(value: Scalar) -> str:
-    """The inverse of ``parse_scalar``: text that reads back as ``value``."""
-    if isinstance(value, str):
-        return value if parse_scalar(value) == value else json.dumps(value)
-    return json.dumps(value)
 
 
 class KeyValueRows(ipywidgets.VBox):

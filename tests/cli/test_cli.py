@@ -14,6 +14,7 @@ from jupyter_batch import library
 from jupyter_batch.engine import RunFolders
 from jupyter_batch.service import BatchService
 from tests.helpers import AUTHOR, Result, canonical, shell, workflow_doc
+from tests.tasks.test_notebook import notebook_bytes
 
 Cli = Callable[..., Result]
 Write = Callable[[str, Any], Path]
@@ -382,3 +383,25 @@ def test_a_logical_date_out_of_range_or_written_otherwise_is_bad_input(
 
     assert_one_error_line(cli("run", path, "--date", date), expected)
     assert cli("runs", "--json").json()["total"] == 0
+
+
+def test_a_run_parameter_given_as_text_keeps_its_type(cli: Cli, write: Write,
+                                                      workdir: Path) -> None:
+    """`--param top=20` reaches a notebook as the number 20, as its default 10 is; a
+    quoted value stays text; run parameters are stored as they were read."""
+    (workdir / "report.ipynb").write_bytes(notebook_bytes(
+        "print(repr(top), repr(label), repr(share), repr(code))",
+        parameters="top = 10\nlabel = 'x'\nshare = 0.5\ncode = ''"))
+    assert cli("resource", "add", "report.ipynb").code == 0
+    path = write("typed.workflow.json", workflow_doc(
+        "typed", tasks=[{"id": "report", "type": "notebook", "resource": "report.ipynb"}]))
+
+    result = cli("run", path, "--param", "top=20", "--param", 'label="20"', "--param",
+                 "share=0.25", "--param", "code=007", "--json")
+
+    assert result.code == 0, result.err
+    run = result.json()
+    assert run["params"] == {"top": 20, "label": "20", "share": 0.25, "code": "007"}
+    executed = cli("output", str(run["id"]), "report", "-o", workdir / "out.ipynb")
+    assert executed.code == 0, executed.err
+    assert "20 '20' 0.25 '007'" in (workdir / "out.ipynb").read_text()

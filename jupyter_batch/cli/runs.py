@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import queue
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -45,10 +46,14 @@ def follow(service: Any, start: Callable[[], int | None], quiet: bool
     changes: queue.SimpleQueue[Any] = queue.SimpleQueue()
     unsubscribe = service.subscribe(changes.put)
     began = time.monotonic()
+    previous_handler = None
     try:
         run_id = start()
         if run_id is None:
             return None, 0
+        # from here Ctrl-C asks the run to stop, wherever it finds this thread (a
+        # KeyboardInterrupt while a line prints would end the command instead)
+        previous_handler = signal.signal(signal.SIGINT, lambda *_: changes.put(_CTRL_C))
         run = service.get_run(run_id)
         total = len(run.tasks)  # a task run per node: no need to parse the definition
         with Progress(TextColumn(f"run {run_id} {run.workflow} {run.logical_date}",
@@ -83,6 +88,8 @@ def follow(service: Any, start: Callable[[], int | None], quiet: bool
                     finished.discard(change.task_id)
                 progress.update(bar, completed=len(finished))
     finally:
+        if previous_handler is not None:
+            signal.signal(signal.SIGINT, previous_handler)
         unsubscribe()
     run = service.wait_run(run_id)
     took = time.monotonic() - began  # a rerun's run began earlier: this is what it took now
@@ -96,14 +103,18 @@ def follow(service: Any, start: Callable[[], int | None], quiet: bool
     return run_id, 0 if run.state.value == "success" else 1
 
 
+#: what Ctrl-C puts among the changes ``follow`` reads
+_CTRL_C = object()
+
+
 def _next_change(service: Any, run_id: int, changes: queue.SimpleQueue[Any]) -> Any:
     """The next change told to this process; Ctrl-C meanwhile asks the run to stop."""
     while True:
-        try:
-            return changes.get()
-        except KeyboardInterrupt:
-            print("stopping the run…", file=sys.stderr)
-            service.request_stop(run_id)
+        change = changes.get()
+        if change is not _CTRL_C:
+            return change
+        print("stopping the run…", file=sys.stderr)
+        service.request_stop(run_id)
 
 
 def _finish(service: Any, args: argparse.Namespace, start: Callable[[], int | None]) -> int:

@@ -16,6 +16,11 @@ from http import HTTPStatus
 from typing import Any
 
 from jupyter_server.auth.decorator import authorized
+from jupyter_server.auth.identity import (
+    IdentityProvider,
+    LegacyIdentityProvider,
+    PasswordIdentityProvider,
+)
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
@@ -31,7 +36,7 @@ from ..model.wire import (
     workflow_json,
     workflow_summary_json,
 )
-from ..service import BatchService
+from ..service import BatchService, default_author
 from .openapi import openapi_document
 
 AUTH_RESOURCE = "batch"
@@ -78,6 +83,10 @@ def status_of(error: BatchError) -> int:
     return 500
 
 
+#: Jupyter's own logins, whose users have made-up names
+_NAMELESS_LOGINS = (IdentityProvider, PasswordIdentityProvider, LegacyIdentityProvider)
+
+
 class BatchHandler(APIHandler):
     """Base of every handler: authenticated, authorized on the ``batch`` resource."""
 
@@ -94,8 +103,13 @@ class BatchHandler(APIHandler):
 
     @property
     def author(self) -> str:
-        """Who acts, for version records: the Jupyter user's name (a token login has no
-        real name; its generated one is still more readable than the user id)."""
+        """Who acts, for version records. Jupyter's own token and password logins know
+        no names: they make one up per browser, or per request for a client without
+        cookies ("Anonymous Io", then "Anonymous Pandia"), for the one user a personal
+        server has, its owner. Their versions are the server's author, as the CLI's are.
+        An identity provider that knows users (JupyterHub's, a custom one) names them."""
+        if type(self.identity_provider) in _NAMELESS_LOGINS:
+            return default_author()
         user = self.current_user
         return getattr(user, "name", "") or user.username
 

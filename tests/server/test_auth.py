@@ -7,11 +7,13 @@ resource, so a handler that forgot its check would answer 2xx rather than 404.
 
 from __future__ import annotations
 
+import inspect
 import re
 from typing import Any
 
 import pytest
-from jupyter_server.auth import Authorizer
+from jupyter_server.auth import Authorizer, User
+from jupyter_server.auth.identity import PasswordIdentityProvider
 from tornado.httpclient import HTTPResponse
 
 from jupyter_batch.server.app import BatchApp
@@ -134,3 +136,38 @@ class TestAnAuthorizerThatDeniesEverything:
         assert (run.trigger, [t.attempt for t in run.tasks]) == ("prerun", [1])
         assert batch_app.service.list_runs()[1] == 1
         assert batch_app.service.get_workflow("wf").state == "published"
+
+
+async def test_a_personal_servers_versions_are_its_owners(
+        api: BatchAPI, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Jupyter's token login makes up a name per cookie-less request ("Anonymous Io",
+    then "Anonymous Pandia"): versions are the server's author instead, as the CLI's."""
+    monkeypatch.setenv("JUPYTER_BATCH_AUTHOR", "owner")
+    await api.add_resource("clean.py", "print(1)\n")
+    await api.add_resource("clean.py", "print(2)\n")
+
+    versions = (await api.ok("GET", "/resources/clean.py"))["versions"]
+    assert [v["author"] for v in versions] == ["owner", "owner"]
+
+
+class NamedUsers(PasswordIdentityProvider):
+    """An identity provider that knows its users' names, as JupyterHub's does (the
+    token still logs in)."""
+
+    async def get_user(self, handler: Any) -> User | None:
+        user = super().get_user(handler)
+        if inspect.isawaitable(user):
+            user = await user
+        return user and User(username=user.username, name="Zoe Example")
+
+
+class TestAnIdentityProviderThatNamesUsers:
+    @pytest.fixture
+    def jp_server_config(self, jp_server_config: Any) -> Any:
+        jp_server_config.ServerApp.identity_provider_class = NamedUsers
+        return jp_server_config
+
+    async def test_versions_carry_the_users_name(self, api: BatchAPI) -> None:
+        await api.add_resource("clean.py", "print(1)\n")
+        versions = (await api.ok("GET", "/resources/clean.py"))["versions"]
+        assert [v["author"] for v in versions] == ["Zoe Example"]

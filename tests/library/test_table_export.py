@@ -9,10 +9,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from jupyter_batch.errors import InvalidWorkflow
 from jupyter_batch.model.states import RunState
 from jupyter_batch.service import BatchService
 from tests.library.conftest import S3
-from tests.library.support import outputs, report, rows, seed, use_and_run
+from tests.library.support import log, outputs, report, rows, run, seed, use, use_and_run
 
 ORDERS = [(1, "2026-11-19", "eu", 12.5), (2, "2026-11-19", "us", 7.25),
           (3, "2026-11-20", "eu", 3.0)]
@@ -100,3 +101,27 @@ def test_a_partition_column_the_source_lacks_fails_before_writing(
     assert report(service, run)[-1] == ("error: partition_by: the source has no column "
                                         "'country' (columns: id, day, region, amount)")
     assert not (tmp_path / "x").exists()
+
+
+def test_a_target_whose_extension_names_no_format_is_refused_unless_a_format_is_given(
+        service: BatchService, orders: str, tmp_path: Path) -> None:
+    xlsx = tmp_path / "out" / "orders.xlsx"
+    with pytest.raises(InvalidWorkflow) as refused:
+        use(service, "table_export", {"source": orders, "target": str(xlsx)})
+    assert [(p.where, p.message) for p in refused.value.problems] == [
+        ("params.target", "the extension .xlsx names no format this program writes "
+                          "(extensions: .csv, .tsv, .parquet, .pq, .jsonl, .ndjson): change "
+                          "it, or give the format (parquet, csv, jsonl)")]
+    assert service.list_workflows() == []
+
+    # a run's params reach the program too: it checks them again before writing
+    saved = use(service, "table_export", {"source": orders,
+                                          "target": str(tmp_path / "out" / "orders.csv")})
+    failed = run(service, saved, params={"target": str(xlsx)})
+    assert failed.state == RunState.FAILED
+    assert "params.target: the extension .xlsx names no format" in log(service, failed)
+    assert not (tmp_path / "out").exists()
+
+    # a format given says what the file holds, whatever its name
+    export(service, source=orders, target=str(xlsx), format="csv")
+    assert xlsx.read_text(encoding="utf-8").splitlines()[0] == "id,day,region,amount"

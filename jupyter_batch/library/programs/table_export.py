@@ -7,7 +7,9 @@ path or ``s3://``, ``gs://``... (a backend beyond local files is an extra:
 ``pip install 'jupyter-batch[s3]'``). Without ``partition_by`` the target is one file;
 with it, a folder holding ``col=value/`` folders (``year=2026/month=11/data_0.parquet``),
 whose files replace those of the same name (partitions not in this export are kept).
-The warehouse is only read, so exports run side by side.
+The warehouse is only read, so exports run side by side. A file target's extension says
+its format unless ``format`` is given; one that names no format is refused before the
+export is saved, rather than a Parquet file written under that name.
 
 Outputs: ``rows``, ``files``, ``bytes``.
 """
@@ -23,12 +25,27 @@ from typing import Any
 from jupyter_batch.library import runtime
 from jupyter_batch.library.transfer import Location, copy_file
 from jupyter_batch.model.program import Param, Program
-from jupyter_batch.warehouse.options import format_of
+from jupyter_batch.warehouse.options import EXTENSIONS, file_name, format_of
 
 FORMATS = ("parquet", "csv", "jsonl")
 #: DuckDB's COPY options per format
 _COPY = {"parquet": "FORMAT parquet", "csv": "FORMAT csv, HEADER true",
          "jsonl": "FORMAT json"}
+
+def _rules(values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """A file target (no ``partition_by``) whose extension names no format, when no
+    ``format`` is given."""
+    target = values["target"]
+    if values["format"] or values["partition_by"] or not target:
+        return []
+    stem, dot, extension = file_name(target).rpartition(".")
+    if not (stem and dot and extension) or format_of(target) is not None:
+        return []
+    known = ", ".join(f".{e}" for e in EXTENSIONS)
+    return [("target", f"the extension .{extension} names no format this program writes "
+                       f"(extensions: {known}): change it, or give the format "
+                       f"({', '.join(FORMATS)})")]
+
 
 PROGRAM = Program(
     name="table_export",
@@ -50,6 +67,7 @@ PROGRAM = Program(
     example={"source": "SELECT * FROM orders WHERE day = '2026-11-20'",
              "target": "s3://exports/orders/", "format": "parquet",
              "partition_by": ["day"]},
+    rules=_rules,
 )
 
 

@@ -9,8 +9,12 @@ Two ways in:
   papermill runs the notebook on it. One kernel serves one notebook, then it is killed.
 
 The job: ``input``, ``output`` (the executed notebook, kept per attempt, also when a cell
-fails), ``parameters`` (injected the papermill way), ``kernel``; for warm workers also
+fails), ``parameters`` (injected the papermill way), ``kernel`` (and ``kernel_default``:
+true when the notebook named none, so python3 was chosen for it); for warm workers also
 ``log``, ``cwd``, ``env``, ``log_header``, ``memory_mb``, ``cpu_seconds``.
+
+A kernel that is not installed where the notebook runs ends the task with one line that
+names it and the kernels that are, like a failing cell's.
 """
 
 from __future__ import annotations
@@ -154,13 +158,22 @@ def _setup_logging() -> None:
 
 
 def execute(job: dict[str, Any], km: Any = None) -> int:
-    """Run the notebook; a failing cell is reported (type, message, cell) and exits 1."""
+    """Run the notebook; a failing cell is reported (type, message, cell) and exits 1,
+    and so is a kernel that is not installed."""
     _setup_logging()
     kernel = job.get("kernel") or "python3"
     try:
+        language = _language(kernel)
+    except UnknownKernel as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    if job.get("kernel_default"):
+        print(f"the notebook names no kernel in its metadata: running it with {kernel}",
+              file=sys.stderr)
+    try:
         papermill.execute_notebook(
             job["input"], job["output"], parameters=job.get("parameters") or {},
-            kernel_name=kernel, language=_language(kernel), km=km, log_output=True,
+            kernel_name=kernel, language=language, km=km, log_output=True,
             progress_bar=False, request_save_on_cell_execute=True)
     except papermill.PapermillExecutionError as exc:
         print(f"\nnotebook failed in cell {exc.cell_index} (execution count "
@@ -174,15 +187,22 @@ def execute(job: dict[str, Any], km: Any = None) -> int:
     return 0
 
 
-def _language(kernel: str) -> str | None:
+class UnknownKernel(Exception):
+    """No kernel of that name is installed here."""
+
+
+def _language(kernel: str) -> str:
     """The kernel's language, so a notebook without language metadata still runs (papermill
-    needs it to write the parameters cell)."""
+    needs it to write the parameters cell); UnknownKernel, naming the installed kernels,
+    when there is no such kernel."""
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
+    specs = KernelSpecManager()
     try:
-        return KernelSpecManager().get_kernel_spec(kernel).language
+        return specs.get_kernel_spec(kernel).language
     except NoSuchKernel:
-        return None  # papermill then names the missing kernel
+        installed = ", ".join(sorted(specs.find_kernel_specs())) or "none"
+        raise UnknownKernel(f"no kernel named {kernel!r} (installed: {installed})") from None
 
 
 def _limit(pid: int, memory_mb: int | None, cpu_seconds: int | None) -> None:

@@ -10,6 +10,7 @@ last watermark bound as a parameter, so only new rows leave the source database.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,7 +34,9 @@ def _engine(url: str) -> Any:
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
     try:
-        return sa.create_engine(url)
+        engine = sa.create_engine(url)
+        _require_database_file(engine.url)
+        return engine
     except ModuleNotFoundError as exc:
         package = _DRIVERS.get(exc.name or "", exc.name)
         raise InvalidInput(f"the database driver for this URL is not installed: "
@@ -44,6 +47,17 @@ def _engine(url: str) -> Any:
                            "package of its SQLAlchemy dialect") from None
     except ArgumentError as exc:
         raise InvalidInput(f"source url: {exc}") from None
+
+
+def _require_database_file(url: Any) -> None:
+    """NotFound when a SQLite URL names a file that does not exist: connecting would
+    create it, empty, and a mistyped path would read as a database without the table.
+    A URI filename (``?uri=true``) is left to its own ``mode``."""
+    if url.get_backend_name() != "sqlite" or str(url.query.get("uri", "")).lower() in (
+            "true", "1", "yes", "on"):
+        return
+    if url.database and url.database != ":memory:" and not os.path.exists(url.database):
+        raise NotFound(f"database file {os.path.abspath(url.database)!r} does not exist")
 
 
 def _table_query(conn: Any, name: str, watermark: str | None, since: Any

@@ -20,8 +20,9 @@ from .names import TableName, writable
 
 MODES = ("overwrite", "append", "incremental", "upsert")
 FORMATS = ("csv", "parquet", "jsonl")
-_EXTENSIONS = {"csv": "csv", "tsv": "csv", "parquet": "parquet", "pq": "parquet",
-               "jsonl": "jsonl", "ndjson": "jsonl"}
+#: the format each file extension says (``format_of``)
+EXTENSIONS = {"csv": "csv", "tsv": "csv", "parquet": "parquet", "pq": "parquet",
+              "jsonl": "jsonl", "ndjson": "jsonl"}
 _COMPRESSION = ("gz", "zst")
 
 
@@ -57,14 +58,18 @@ class SyncOptions:
     watermark: str | None = None
 
 
+def file_name(path: str) -> str:
+    """The last part of a path or URL: of the first part of a chained fsspec URL
+    (``zip://x.csv::archive.zip``), without a URL's query."""
+    return path.split("::", 1)[0].split("?", 1)[0].rsplit("/", 1)[-1]
+
+
 def format_of(path: str) -> str | None:
-    """The format a file's extension says (of the first part of a chained fsspec URL,
-    ``zip://x.csv::archive.zip``, without a URL's query)."""
-    name = path.split("::", 1)[0].split("?", 1)[0].rsplit("/", 1)[-1]
-    parts = name.lower().split(".")
+    """The format a file's extension says (see ``file_name``)."""
+    parts = file_name(path).lower().split(".")
     while len(parts) > 2 and parts[-1] in _COMPRESSION:
         parts.pop()
-    return _EXTENSIONS.get(parts[-1]) if len(parts) > 1 else None
+    return EXTENSIONS.get(parts[-1]) if len(parts) > 1 else None
 
 
 def _keys(source: Mapping[str, Any], allowed: set[str]) -> None:

@@ -368,6 +368,7 @@ class Designer(ipywidgets.VBox):
         self.relations.load(_items(doc, "relations"), self.node_ids)
         self._draw()
         self._show_problems([])
+        self.status.value = ""  # it spoke of the document before this change
 
     def _field_edited(self, section: str, node_id: str, key: str, value: Any) -> None:
         self._update(section, node_id, {key: value}, rebuild=key == "type")
@@ -466,8 +467,10 @@ class Designer(ipywidgets.VBox):
 
     def _guarded(self, act: Callable[..., Any]) -> Callable[..., None]:
         """``act`` for a button: an error the user can act on is said, not raised (a
-        raise in a widget callback only reaches the kernel's log)."""
+        raise in a widget callback only reaches the kernel's log). The status line tells
+        of the last action only: what an earlier one said is cleared first."""
         def run(*args: Any) -> None:
+            self.status.value = ""
             try:
                 act(*args)
             except InvalidWorkflow as exc:

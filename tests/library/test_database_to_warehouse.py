@@ -65,6 +65,17 @@ def test_options_that_do_not_go_together_are_refused_before_anything_runs(
     assert service.list_workflows() == []
 
 
+def test_a_mistyped_sqlite_path_is_named_and_no_database_is_created(
+        service: BatchService, tmp_path: Path) -> None:
+    missing = tmp_path / "nosuch.db"
+    failed = use_and_run(service, "database_to_warehouse", {
+        "url": f"sqlite:///{missing}", "source": "orders", "target": "orders"})
+
+    assert failed.state == RunState.FAILED
+    assert report(service, failed)[-1] == f"error: database file '{missing}' does not exist"
+    assert not missing.exists()
+
+
 def test_a_missing_driver_is_named_with_its_install(service: BatchService) -> None:
     failed = use_and_run(service, "database_to_warehouse", {
         "url": "postgresql+psycopg2://reader:secret@127.0.0.1:1/shop", "source": "orders",

@@ -4,15 +4,18 @@ Hive-partitioned — and read back."""
 
 from __future__ import annotations
 
+import gzip
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from jupyter_batch.errors import InvalidWorkflow
 from jupyter_batch.model.states import RunState
 from jupyter_batch.service import BatchService
 from tests.library.conftest import S3
-from tests.library.support import outputs, report, rows, seed, use_and_run
+from tests.library.support import log, outputs, report, rows, run, seed, use, use_and_run
 
 ORDERS = [(1, "2026-11-19", "eu", 12.5), (2, "2026-11-19", "us", 7.25),
           (3, "2026-11-20", "eu", 3.0)]
@@ -100,3 +103,49 @@ def test_a_partition_column_the_source_lacks_fails_before_writing(
     assert report(service, run)[-1] == ("error: partition_by: the source has no column "
                                         "'country' (columns: id, day, region, amount)")
     assert not (tmp_path / "x").exists()
+
+
+def test_a_target_whose_extension_names_no_format_is_refused_unless_a_format_is_given(
+        service: BatchService, orders: str, tmp_path: Path) -> None:
+    xlsx = tmp_path / "out" / "orders.xlsx"
+    with pytest.raises(InvalidWorkflow) as refused:
+        use(service, "table_export", {"source": orders, "target": str(xlsx)})
+    assert [(p.where, p.message) for p in refused.value.problems] == [
+        ("params.target", "the extension .xlsx names no format this program writes "
+                          "(extensions: .csv, .tsv, .parquet, .pq, .jsonl, .ndjson; a CSV or "
+                          "JSON-lines one may add .gz or .zst): change it, or give the format "
+                          "(parquet, csv, jsonl)")]
+    assert service.list_workflows() == []
+
+    # a run's params reach the program too: it checks them again before writing
+    saved = use(service, "table_export", {"source": orders,
+                                          "target": str(tmp_path / "out" / "orders.csv")})
+    failed = run(service, saved, params={"target": str(xlsx)})
+    assert failed.state == RunState.FAILED
+    assert "params.target: the extension .xlsx names no format" in log(service, failed)
+    assert not (tmp_path / "out").exists()
+
+    # a format given says what the file holds, whatever its name
+    export(service, source=orders, target=str(xlsx), format="csv")
+    assert xlsx.read_text(encoding="utf-8").splitlines()[0] == "id,day,region,amount"
+
+
+def test_a_file_holds_what_its_name_says_tab_separated_or_compressed(
+        service: BatchService, orders: str, tmp_path: Path) -> None:
+    tsv, gz, zst = (tmp_path / name for name in ("orders.tsv", "orders.csv.gz",
+                                                 "orders.jsonl.zst"))
+    for target in (tsv, gz, zst):
+        export(service, source=orders, target=str(target))
+
+    assert tsv.read_text(encoding="utf-8").splitlines()[:2] == [
+        "id\tday\tregion\tamount", "1\t2026-11-19\teu\t12.5"]
+    assert gzip.decompress(gz.read_bytes()).decode().splitlines()[1] == "1,2026-11-19,eu,12.5"
+    as_dates = [(i, date.fromisoformat(d), r, a) for i, d, r, a in ORDERS]
+    assert read(f"SELECT * FROM read_csv('{gz}') ORDER BY id") == as_dates
+    assert zst.read_bytes()[:4] == b"\x28\xb5\x2f\xfd", "a zstd frame"
+    assert read(f"SELECT * FROM read_json('{zst}', format = 'newline_delimited') "
+                "ORDER BY id") == as_dates
+
+    with pytest.raises(InvalidWorkflow, match="Parquet compresses inside the file"):
+        use(service, "table_export", {"source": orders,
+                                      "target": str(tmp_path / "orders.parquet.gz")})

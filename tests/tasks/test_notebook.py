@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -41,17 +42,19 @@ BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 # --- notebooks --------------------------------------------------------------------------------
 
-def notebook_bytes(*cells: str, parameters: str | None = None) -> bytes:
-    """An ipynb for the python3 kernel: an optional ``parameters``-tagged cell, then
-    ``cells`` as code cells."""
+def notebook_bytes(*cells: str, parameters: str | None = None,
+                   kernel: str | None = "python3") -> bytes:
+    """An ipynb for ``kernel`` (None: no kernelspec in its metadata): an optional
+    ``parameters``-tagged cell, then ``cells`` as code cells."""
     nb = nbformat.v4.new_notebook()
     if parameters is not None:
         cell = nbformat.v4.new_code_cell(parameters)
         cell.metadata["tags"] = ["parameters"]
         nb.cells.append(cell)
     nb.cells.extend(nbformat.v4.new_code_cell(source) for source in cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
+    if kernel is not None:
+        nb.metadata["kernelspec"] = {"name": kernel, "display_name": kernel,
+                                     "language": "python"}
     return nbformat.writes(nb).encode()
 
 
@@ -85,8 +88,10 @@ class Notebooks:
         #: a folder outside the state folder, for the files notebooks and tests signal with
         self.scratch = scratch
 
-    def add(self, name: str, *cells: str, parameters: str | None = None) -> None:
-        self.service.add_resource(name, notebook_bytes(*cells, parameters=parameters))
+    def add(self, name: str, *cells: str, parameters: str | None = None,
+            kernel: str | None = "python3") -> None:
+        self.service.add_resource(name, notebook_bytes(*cells, parameters=parameters,
+                                                       kernel=kernel))
 
     def start(self, doc: dict[str, Any], params: dict[str, Any] | None = None) -> int:
         return self.service.prerun(doc, day=DAY, params=params)
@@ -394,20 +399,71 @@ def test_an_executed_notebook_is_only_found_for_a_task_of_that_run(pooled: Noteb
 
 # --- 6. the kernel ----------------------------------------------------------------------------
 
-def test_the_kernel_is_chosen_per_task(pooled: Notebooks) -> None:
-    pooled.add("kernel.ipynb", 'import sys\nprint("python", sys.version_info[0])')
-    doc = flow("nb_kernels", [notebook_task("explicit", "kernel.ipynb", kernel="python3"),
-                              notebook_task("missing", "kernel.ipynb",
-                                            kernel="no-such-kernel-xyz")])
+SHOW_KERNEL = ('import json, os\n'
+               'print("KERNEL=" + json.dumps(os.environ.get("BATCH_TEST_KERNEL", "python3")))')
 
-    run = pooled.run(doc)
 
-    assert run.task("explicit").state == S.SUCCESS, pooled.log(run.id, "explicit")
-    assert "python 3" in stdout_of(pooled.executed(run.id, "explicit"))
-    assert run.task("missing").state == S.FAILED
-    log = pooled.log(run.id, "missing")
-    assert "no-such-kernel-xyz" in log
-    assert "NoSuchKernel" in log or "No such kernel" in log
+@pytest.fixture
+def other_kernel(_environment: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                 ) -> Iterator[Notebooks]:
+    """A service (with a warm pool of python3 kernels) where a second kernel is installed:
+    ``other-python``, ipykernel of this Python telling itself apart by
+    ``BATCH_TEST_KERNEL``."""
+    folder = tmp_path / "jupyter" / "kernels" / "other-python"
+    folder.mkdir(parents=True)
+    (folder / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Other Python", "language": "python",
+        "env": {"BATCH_TEST_KERNEL": "other-python"}}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    service = BatchService(data_dir=tmp_path / "batch", kernel_pool_size=1)
+    try:
+        yield Notebooks(service, tmp_path)
+    finally:
+        service.close()
+
+
+def test_a_notebook_runs_on_the_kernel_it_names_unless_the_task_names_one(
+        other_kernel: Notebooks) -> None:
+    other_kernel.add("other.ipynb", SHOW_KERNEL, kernel="other-python")
+    other_kernel.add("plain.ipynb", SHOW_KERNEL)
+    doc = flow("nb_own_kernel", [
+        notebook_task("own", "other.ipynb"),
+        notebook_task("explicit", "other.ipynb", kernel="python3"),
+        notebook_task("plain", "plain.ipynb"),
+        notebook_task("chosen", "plain.ipynb", kernel="other-python"),
+    ])
+
+    run = other_kernel.run(doc)
+
+    assert run.state == RunState.SUCCESS, explain(run)
+    ran_on = {task: printed_json(other_kernel.executed(run.id, task), "KERNEL=")
+              for task in ("own", "explicit", "plain", "chosen")}
+    assert ran_on == {"own": "other-python", "explicit": "python3", "plain": "python3",
+                      "chosen": "other-python"}
+    assert "Executing notebook with kernel: other-python" in other_kernel.log(run.id, "own")
+
+
+def test_an_unknown_kernel_fails_the_task_with_one_line_naming_it(
+        notebooks: Notebooks) -> None:
+    notebooks.add("julia.ipynb", 'print("not julia")', kernel="julia-9")
+    notebooks.add("py.ipynb", 'print("python")')
+    notebooks.add("bare.ipynb", 'print("bare")', kernel=None)
+    doc = flow("nb_unknown_kernel", [
+        notebook_task("julia", "julia.ipynb"),
+        notebook_task("named", "py.ipynb", kernel="nokernel"),
+        notebook_task("bare", "bare.ipynb", kernel="nokernel"),
+    ])
+
+    run = notebooks.run(doc)
+
+    for task, kernel in (("julia", "julia-9"), ("named", "nokernel"), ("bare", "nokernel")):
+        assert run.task(task).state == S.FAILED, explain(run)
+        said = [line for line in notebooks.log(run.id, task).splitlines()
+                if not line.startswith("#")]
+        assert len(said) == 1, said
+        assert re.fullmatch(rf"no kernel named '{kernel}' \(installed: .*\bpython3\b.*\)",
+                            said[0]), said
 
 
 # --- 7. a timeout or a stop ends the kernel and what it started ----------------------------------
@@ -554,3 +610,5 @@ def test_a_notebook_without_language_metadata_runs(pooled: Notebooks) -> None:
 
     assert run.task("bare").state == TaskState.SUCCESS, explain(run)
     assert "hello world" in stdout_of(pooled.executed(run.id, "bare"))
+    assert ("the notebook names no kernel in its metadata: running it with python3"
+            in pooled.log(run.id, "bare").splitlines())

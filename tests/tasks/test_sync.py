@@ -249,6 +249,17 @@ def test_a_missing_database_driver_is_named_with_what_to_install(
     assert "secret" not in text
 
 
+def test_a_sqlite_file_that_does_not_exist_is_named_and_not_created(
+        service: BatchService, tmp_path: Path) -> None:
+    missing = tmp_path / "nosuch.db"
+    run = run_tasks(service, sync("load", {"url": f"sqlite:///{missing}", "table": "orders"},
+                                  "orders"))
+
+    assert run.state == RunState.FAILED
+    assert f"database file '{missing}' does not exist" in log(service, run, "load")
+    assert not missing.exists()
+
+
 @pytest.mark.parametrize(("fields", "message"), [
     ({"mode": "incremental"}, "mode incremental needs 'watermark'"),
     ({"mode": "upsert"}, "mode upsert needs 'key'"),

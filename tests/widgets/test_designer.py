@@ -112,6 +112,40 @@ def test_connect_refuses_what_the_drawing_cannot_show(designer: Designer) -> Non
     assert len(designer.document["relations"]) == 1
 
 
+def test_a_success_clears_the_error_the_status_line_showed(designer: Designer) -> None:
+    designer.add_task_button.click()  # no id typed
+    assert "needs an id" in designer.status.value
+
+    designer.new_id.value = "extract"
+    designer.new_type.value = "shell"
+    designer.add_task_button.click()
+    assert designer.node_ids == ["extract"]
+    assert "needs an id" not in designer.status.value
+
+    designer.new_id.value = "load"
+    designer.add_task_button.click()
+    designer.new_id.value = "report"
+    designer.add_task_button.click()
+    connect = designer.relations
+    for upstream, downstream in (("extract", "load"), ("load", "extract")):
+        connect.upstream.value, connect.downstream.value = upstream, downstream
+        connect.connect_button.click()
+    assert "cycle" in designer.status.value
+
+    connect.upstream.value, connect.downstream.value = "load", "report"
+    connect.connect_button.click()
+    assert [(r["from"], r["to"]) for r in designer.document["relations"]] == [
+        ("extract", "load"), ("load", "report")]
+    assert "cycle" not in designer.status.value
+
+    designer.validate_button.click()  # no name, shell tasks without a command
+    assert "problems" in designer.status.value and designer.problems
+    # a new type redraws the task's editor without the marks: the summary goes with them
+    designer.task_editor("report").fields["type"].value = "python"
+    assert designer.problems == []
+    assert designer.status.value == ""
+
+
 def test_disconnect_and_delete_remove_relations_and_nodes(designer: Designer) -> None:
     designer.add_task("a", "shell", command="true")
     designer.add_task("b", "shell", command="true")

@@ -136,8 +136,15 @@ class Batch:
     def add_resource(self, name: str, content: str | bytes | os.PathLike[str],
                      message: str = "") -> AddedVersion:
         """Add ``content`` as a new version of resource ``name``; identical content adds
-        no version (``created`` is False). ``content`` is the file's bytes or text, or a
-        ``Path`` to read — or a one-line string naming an existing file."""
+        no version (``created`` is False).
+
+        ``content`` is the file's bytes, a ``Path`` to read, or a string: text with a
+        newline is the content itself; a one-line string naming an existing file is
+        read (``"clean.py"``, ``"~/etl/clean.py"``); a one-line string that looks like a
+        file name — it ends with a resource format (``.py``, ``.sh``, ``.ipynb`` …) or
+        has a ``/`` and no spaces — but names no file is an error, not content. Any other
+        one-line string (``"echo hi"``) is the content. To store a one-line text that
+        looks like a file name, pass it as bytes."""
         return from_json(AddedVersion, self.transport.add_resource(
             name, _content(content), message))
 
@@ -171,14 +178,37 @@ class Batch:
 
 
 def _content(content: str | bytes | os.PathLike[str]) -> bytes:
+    """The bytes ``add_resource`` stores for ``content`` (see its docstring)."""
     if isinstance(content, bytes):
         return content
-    if isinstance(content, str) and ("\n" in content or not os.path.isfile(content)):
-        return content.encode("utf-8")
+    if isinstance(content, str):
+        if "\n" in content:
+            return content.encode("utf-8")
+        path = os.path.expanduser(content)
+        if not (os.path.isfile(path) or _looks_like_a_file(content)):
+            return content.encode("utf-8")
+    else:
+        path = os.fspath(content)
     try:
-        return Path(content).read_bytes()
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        hint = (" (to store this text as the content, pass it as bytes: "
+                f"{content!r}.encode())" if isinstance(content, str) else "")
+        raise InvalidInput(f"cannot read {str(content)!r}: no such file{hint}") from None
     except OSError as exc:
-        raise InvalidInput(f"cannot read {content}: {exc.strerror}") from None
+        raise InvalidInput(f"cannot read {str(content)!r}: "
+                           f"{(exc.strerror or str(exc)).lower()}") from None
+
+
+def _looks_like_a_file(text: str) -> bool:
+    """Whether a one-line string reads as a file name rather than as content: it ends
+    with a resource format, or it is a path (a ``/``, no spaces)."""
+    from ..model.resource import FORMATS
+
+    lowered = text.strip().lower()
+    if any(lowered.endswith("." + fmt) for fmt in FORMATS):
+        return True
+    return (os.sep in text or "/" in text) and not any(c.isspace() for c in text)
 
 
 def _local(data_dir: str | os.PathLike[str] | None) -> Transport:

@@ -1,9 +1,11 @@
 """``Batch``: the notebook's entry point to workflows, runs, resources and the library.
 
-``Batch()`` inside a notebook talks to the Jupyter server its kernel belongs to; with no
-server it runs a local service in this process over the same data folder. Either way
-the API is the same and errors are ``jupyter_batch.errors`` kinds with the server's
-message.
+``Batch()`` inside a notebook talks to the Jupyter server its kernel belongs to; a
+process no server owns talks only to a server that keeps its state in the data folder
+this process would use; otherwise (and when ``$JUPYTER_BATCH_DIR`` names another folder
+than the server's) it runs a local service in this process over its own data folder.
+Either way the API is the same and errors are ``jupyter_batch.errors`` kinds with the
+server's message; ``repr(batch)`` says which store is used.
 """
 
 from __future__ import annotations
@@ -31,7 +33,11 @@ class Batch:
     """Workflows, runs and resources, on a Jupyter server or in this process.
 
     - ``Batch()``: the server this kernel belongs to (found through Jupyter's runtime
-      folder), else a local service.
+      folder) — unless ``$JUPYTER_BATCH_DIR`` is set and names another data folder than
+      the server's; outside a kernel of a server (a script, nbconvert, papermill), a
+      running server whose data folder is this process's own (``$JUPYTER_BATCH_DIR``,
+      else ``c.BatchApp.data_dir``, else ``<jupyter data dir>/batch``); else a local
+      service on that folder. A server passed over is named in a one-line notice.
     - ``Batch(url, token)``: that server (``url`` with its base URL).
     - ``Batch(local=True)`` or ``Batch(data_dir=...)``: a local service, whose runs are
       driven by this process (``$JUPYTER_BATCH_DIR`` wins over ``data_dir``).
@@ -42,14 +48,17 @@ class Batch:
         if url is not None and (local or data_dir is not None):
             raise InvalidInput("give a server url, or local/data_dir for a local service, "
                                "not both")
+        #: the store's data folder, once known (asked of an explicit server on demand)
+        self._data_dir: str | None = None
         if url is not None:
             from .rest import RestTransport
 
             self.transport: Transport = RestTransport(url, token or "")
         elif local or data_dir is not None:
             self.transport = _local(data_dir)
+            self._data_dir = self.transport.data_dir()
         else:
-            self.transport = _discovered()
+            self.transport, self._data_dir = _discovered()
         #: the built-in programs: ``list``, ``show``, ``use``, ``copy``
         self.library = Library(self.transport)
 
@@ -71,6 +80,14 @@ class Batch:
         """The server's URL, or the local data folder."""
         return self.transport.where
 
+    @property
+    def data_dir(self) -> str:
+        """The data folder of the store in use: the local service's, or the server's as
+        it tells it."""
+        if self._data_dir is None:
+            self._data_dir = self.transport.data_dir()
+        return self._data_dir
+
     def close(self) -> None:
         """Let go of the server connection; a local service stops the runs it drives."""
         self.transport.close()
@@ -82,8 +99,10 @@ class Batch:
         self.close()
 
     def __repr__(self) -> str:
-        return (f"<Batch: local service on {self.where}>" if self.local
-                else f"<Batch: Jupyter server {self.where}>")
+        if self.local:
+            return f"<Batch: local service on {self.where}>"
+        store = "" if self._data_dir is None else f", data folder {self._data_dir}"
+        return f"<Batch: Jupyter server {self.where}{store}>"
 
     # --- workflows ------------------------------------------------------------------
 
@@ -212,26 +231,46 @@ def _looks_like_a_file(text: str) -> bool:
 
 
 def _local(data_dir: str | os.PathLike[str] | None) -> Transport:
+    """A local service over ``data_dir``, or without one over this process's own data
+    folder (``$JUPYTER_BATCH_DIR``, else ``c.BatchApp.data_dir``, else the default)."""
+    from .discovery import own_data_dir
     from .local import LocalTransport
 
-    return LocalTransport.open(data_dir)
+    return LocalTransport.open(own_data_dir() if data_dir is None else data_dir)
 
 
-def _discovered() -> Transport:
-    """The server this kernel belongs to, if it serves jupyter-batch; else local."""
-    from .discovery import discover
-
-    server = discover()
-    if server is None:
-        return _local(None)
+def _discovered() -> tuple[Transport, str]:
+    """The server this process belongs to — unless ``$JUPYTER_BATCH_DIR`` names another
+    data folder than the server's — or, for a process no server owns, the first running
+    server whose data folder is this process's own; else a local service on that folder.
+    Returns the transport and the data folder of its store."""
+    from .discovery import find_server, kernel_id, own_data_dir, running_servers, same_folder
     from .rest import RestTransport
 
-    transport = RestTransport(server["url"], server.get("token") or "")
-    try:
-        transport.call("GET", "/openapi.json")
-    except BatchError as exc:
-        log.warning("the Jupyter server at %s does not serve jupyter-batch (%s); using a "
-                    "local service instead", server["url"], exc)
+    wanted = own_data_dir()
+    explicit = bool(os.environ.get("JUPYTER_BATCH_DIR"))
+    servers = running_servers()
+    own = find_server(servers, kernel_id(), os.getppid())
+    passed_over: list[tuple[str, str]] = []  # (url, data folder) of jupyter-batch servers
+    for server in servers if own is None else [own]:
+        transport = RestTransport(server["url"], server.get("token") or "")
+        try:
+            folder = transport.data_dir()
+        except BatchError as exc:
+            transport.close()
+            if server is own:
+                log.warning("jupyter-batch: the Jupyter server at %s does not serve "
+                            "jupyter-batch (%s); using a local service on %s",
+                            server["url"], exc, wanted)
+            continue
+        if (server is own and not explicit) or same_folder(folder, wanted):
+            return transport, folder
         transport.close()
-        return _local(None)
-    return transport
+        passed_over.append((server["url"], folder))
+    if passed_over:
+        url, folder = passed_over[0]
+        whose = "$JUPYTER_BATCH_DIR" if explicit else "this process's own data folder"
+        log.warning("jupyter-batch: using a local service on %s (%s), not the Jupyter "
+                    "server at %s, which keeps its state in %s", wanted, whose, url, folder)
+    local = _local(wanted)
+    return local, local.data_dir()

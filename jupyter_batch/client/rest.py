@@ -42,6 +42,8 @@ API = "batch/api"
 EVENT_SCHEMA = "https://events.jupyter-batch.org/state_change/v1"
 #: (connect, read) seconds; every call is a short one (runs are followed by polling)
 TIMEOUT = (10, 120)
+#: for asking a server found running where its state is: a stuck one is passed over
+PROBE_TIMEOUT = (5, 10)
 #: the methods Jupyter checks XSRF on, for a request not authenticated by a token
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _XSRF_COOKIE = "_xsrf"
@@ -86,14 +88,15 @@ class RestTransport:
             self._session.headers["Authorization"] = f"token {token}"
 
     def request(self, method: str, path: str, *, body: Any = None,
-                params: dict[str, Any] | None = None) -> requests.Response:
+                params: dict[str, Any] | None = None,
+                timeout: tuple[float, float] = TIMEOUT) -> requests.Response:
         """One call to ``/batch/api/<path>``; a reply other than 2xx raises its error."""
         url = self.url + API + path
         try:
             if method in _WRITES and not self.token:
                 self._fetch_xsrf_cookie()
             response = self._session.request(method, url, json=body, params=params,
-                                              timeout=TIMEOUT)
+                                              timeout=timeout)
         except requests.RequestException as exc:
             raise BatchError(f"cannot reach the Jupyter server at {self.url}: {exc}") from None
         if response.status_code >= 400:
@@ -116,10 +119,16 @@ class RestTransport:
             self._session.headers["X-XSRFToken"] = xsrf
 
     def call(self, method: str, path: str, *, body: Any = None,
-             params: dict[str, Any] | None = None) -> Any:
+             params: dict[str, Any] | None = None,
+             timeout: tuple[float, float] = TIMEOUT) -> Any:
         """``request`` and its JSON reply (None for an empty one)."""
-        response = self.request(method, path, body=body, params=params)
+        response = self.request(method, path, body=body, params=params, timeout=timeout)
         return response.json() if response.content else None
+
+    def data_dir(self) -> str:
+        """The server's data folder (``GET /store``); BatchError when the server does
+        not serve jupyter-batch (or one too old to tell)."""
+        return self.call("GET", "/store", timeout=PROBE_TIMEOUT)["data_dir"]
 
     # --- workflows ------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from jupyter_client import BlockingKernelClient
 from tornado.testing import bind_unused_port
 
 PATIENCE = 60.0
@@ -118,3 +119,26 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def run_in_kernel(connection_file: Path, code: str) -> str:
+    """Run ``code`` in the kernel of ``connection_file``; what it printed (stdout and
+    stderr), or an AssertionError with its traceback."""
+    client = BlockingKernelClient(connection_file=str(connection_file))
+    client.load_connection_file()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        out: list[str] = []
+
+        def collect(msg: dict[str, Any]) -> None:
+            if msg["msg_type"] == "stream":
+                out.append(msg["content"]["text"])
+            elif msg["msg_type"] == "error":
+                out.append("\n".join(msg["content"]["traceback"]))
+
+        reply = client.execute_interactive(code, timeout=60, output_hook=collect)
+        assert reply["content"]["status"] == "ok", "".join(out)
+        return "".join(out)
+    finally:
+        client.stop_channels()

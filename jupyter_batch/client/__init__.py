@@ -4,7 +4,7 @@ and reruns runs.
 
 Modules: ``batch`` (the entry point), ``workflow`` (the builder), ``runs``, ``records``
 (what calls return), ``transport`` (the seam) with ``rest`` and ``local`` behind it,
-``discovery`` (which server a kernel belongs to), ``display`` (where widgets plug in),
+``discovery`` (which server, if any, a process talks to), ``display`` (where widgets plug in),
 ``library`` (the built-in programs, ``batch.library``).
 """
 

@@ -1,9 +1,11 @@
 """``Batch``: the notebook's entry point to workflows, runs, resources and the library.
 
-``Batch()`` inside a notebook talks to the Jupyter server its kernel belongs to; with no
-server it runs a local service in this process over the same data folder. Either way
-the API is the same and errors are ``jupyter_batch.errors`` kinds with the server's
-message.
+``Batch()`` inside a notebook talks to the Jupyter server its kernel belongs to; a
+process no server owns talks only to a server that keeps its state in the data folder
+this process would use; otherwise (and when ``$JUPYTER_BATCH_DIR`` names another folder
+than the server's) it runs a local service in this process over its own data folder.
+Either way the API is the same and errors are ``jupyter_batch.errors`` kinds with the
+server's message; ``repr(batch)`` says which store is used.
 """
 
 from __future__ import annotations
@@ -31,7 +33,11 @@ class Batch:
     """Workflows, runs and resources, on a Jupyter server or in this process.
 
     - ``Batch()``: the server this kernel belongs to (found through Jupyter's runtime
-      folder), else a local service.
+      folder) — unless ``$JUPYTER_BATCH_DIR`` is set and names another data folder than
+      the server's; outside a kernel of a server (a script, nbconvert, papermill), a
+      running server whose data folder is this process's own (``$JUPYTER_BATCH_DIR``,
+      else ``c.BatchApp.data_dir``, else ``<jupyter data dir>/batch``); else a local
+      service on that folder. A server passed over is named in a one-line notice.
     - ``Batch(url, token)``: that server (``url`` with its base URL).
     - ``Batch(local=True)`` or ``Batch(data_dir=...)``: a local service, whose runs are
       driven by this process (``$JUPYTER_BATCH_DIR`` wins over ``data_dir``).
@@ -42,14 +48,17 @@ class Batch:
         if url is not None and (local or data_dir is not None):
             raise InvalidInput("give a server url, or local/data_dir for a local service, "
                                "not both")
+        #: the store's data folder, once known (asked of an explicit server on demand)
+        self._data_dir: str | None = None
         if url is not None:
             from .rest import RestTransport
 
             self.transport: Transport = RestTransport(url, token or "")
         elif local or data_dir is not None:
             self.transport = _local(data_dir)
+            self._data_dir = self.transport.data_dir()
         else:
-            self.transport = _discovered()
+            self.transport, self._data_dir = _discovered()
         #: the built-in programs: ``list``, ``show``, ``use``, ``copy``
         self.library = Library(self.transport)
 
@@ -71,6 +80,14 @@ class Batch:
         """The server's URL, or the local data folder."""
         return self.transport.where
 
+    @property
+    def data_dir(self) -> str:
+        """The data folder of the store in use: the local service's, or the server's as
+        it tells it."""
+        if self._data_dir is None:
+            self._data_dir = self.transport.data_dir()
+        return self._data_dir
+
     def close(self) -> None:
         """Let go of the server connection; a local service stops the runs it drives."""
         self.transport.close()
@@ -82,8 +99,10 @@ class Batch:
         self.close()
 
     def __repr__(self) -> str:
-        return (f"<Batch: local service on {self.where}>" if self.local
-                else f"<Batch: Jupyter server {self.where}>")
+        if self.local:
+            return f"<Batch: local service on {self.where}>"
+        store = "" if self._data_dir is None else f", data folder {self._data_dir}"
+        return f"<Batch: Jupyter server {self.where}{store}>"
 
     # --- workflows ------------------------------------------------------------------
 
@@ -136,8 +155,15 @@ class Batch:
     def add_resource(self, name: str, content: str | bytes | os.PathLike[str],
                      message: str = "") -> AddedVersion:
         """Add ``content`` as a new version of resource ``name``; identical content adds
-        no version (``created`` is False). ``content`` is the file's bytes or text, or a
-        ``Path`` to read — or a one-line string naming an existing file."""
+        no version (``created`` is False).
+
+        ``content`` is the file's bytes, a ``Path`` to read, or a string: text with a
+        newline is the content itself; a one-line string naming an existing file is
+        read (``"clean.py"``, ``"~/etl/clean.py"``); a one-line string that looks like a
+        file name — it ends with a resource format (``.py``, ``.sh``, ``.ipynb`` …) or
+        has a ``/`` and no spaces — but names no file is an error, not content. Any other
+        one-line string (``"echo hi"``) is the content. To store a one-line text that
+        looks like a file name, pass it as bytes."""
         return from_json(AddedVersion, self.transport.add_resource(
             name, _content(content), message))
 
@@ -171,37 +197,80 @@ class Batch:
 
 
 def _content(content: str | bytes | os.PathLike[str]) -> bytes:
+    """The bytes ``add_resource`` stores for ``content`` (see its docstring)."""
     if isinstance(content, bytes):
         return content
-    if isinstance(content, str) and ("\n" in content or not os.path.isfile(content)):
-        return content.encode("utf-8")
+    if isinstance(content, str):
+        if "\n" in content:
+            return content.encode("utf-8")
+        path = os.path.expanduser(content)
+        if not (os.path.isfile(path) or _looks_like_a_file(content)):
+            return content.encode("utf-8")
+    else:
+        path = os.fspath(content)
     try:
-        return Path(content).read_bytes()
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        hint = (" (to store this text as the content, pass it as bytes: "
+                f"{content!r}.encode())" if isinstance(content, str) else "")
+        raise InvalidInput(f"cannot read {str(content)!r}: no such file{hint}") from None
     except OSError as exc:
-        raise InvalidInput(f"cannot read {content}: {exc.strerror}") from None
+        raise InvalidInput(f"cannot read {str(content)!r}: "
+                           f"{(exc.strerror or str(exc)).lower()}") from None
+
+
+def _looks_like_a_file(text: str) -> bool:
+    """Whether a one-line string reads as a file name rather than as content: it ends
+    with a resource format, or it is a path (a ``/``, no spaces)."""
+    from ..model.resource import FORMATS
+
+    lowered = text.strip().lower()
+    if any(lowered.endswith("." + fmt) for fmt in FORMATS):
+        return True
+    return (os.sep in text or "/" in text) and not any(c.isspace() for c in text)
 
 
 def _local(data_dir: str | os.PathLike[str] | None) -> Transport:
+    """A local service over ``data_dir``, or without one over this process's own data
+    folder (``$JUPYTER_BATCH_DIR``, else ``c.BatchApp.data_dir``, else the default)."""
+    from .discovery import own_data_dir
     from .local import LocalTransport
 
-    return LocalTransport.open(data_dir)
+    return LocalTransport.open(own_data_dir() if data_dir is None else data_dir)
 
 
-def _discovered() -> Transport:
-    """The server this kernel belongs to, if it serves jupyter-batch; else local."""
-    from .discovery import discover
-
-    server = discover()
-    if server is None:
-        return _local(None)
+def _discovered() -> tuple[Transport, str]:
+    """The server this process belongs to — unless ``$JUPYTER_BATCH_DIR`` names another
+    data folder than the server's — or, for a process no server owns, the first running
+    server whose data folder is this process's own; else a local service on that folder.
+    Returns the transport and the data folder of its store."""
+    from .discovery import find_server, kernel_id, own_data_dir, running_servers, same_folder
     from .rest import RestTransport
 
-    transport = RestTransport(server["url"], server.get("token") or "")
-    try:
-        transport.call("GET", "/openapi.json")
-    except BatchError as exc:
-        log.warning("the Jupyter server at %s does not serve jupyter-batch (%s); using a "
-                    "local service instead", server["url"], exc)
+    wanted = own_data_dir()
+    explicit = bool(os.environ.get("JUPYTER_BATCH_DIR"))
+    servers = running_servers()
+    own = find_server(servers, kernel_id(), os.getppid())
+    passed_over: list[tuple[str, str]] = []  # (url, data folder) of jupyter-batch servers
+    for server in servers if own is None else [own]:
+        transport = RestTransport(server["url"], server.get("token") or "")
+        try:
+            folder = transport.data_dir()
+        except BatchError as exc:
+            transport.close()
+            if server is own:
+                log.warning("jupyter-batch: the Jupyter server at %s does not serve "
+                            "jupyter-batch (%s); using a local service on %s",
+                            server["url"], exc, wanted)
+            continue
+        if (server is own and not explicit) or same_folder(folder, wanted):
+            return transport, folder
         transport.close()
-        return _local(None)
-    return transport
+        passed_over.append((server["url"], folder))
+    if passed_over:
+        url, folder = passed_over[0]
+        whose = "$JUPYTER_BATCH_DIR" if explicit else "this process's own data folder"
+        log.warning("jupyter-batch: using a local service on %s (%s), not the Jupyter "
+                    "server at %s, which keeps its state in %s", wanted, whose, url, folder)
+    local = _local(wanted)
+    return local, local.data_dir()

@@ -1,10 +1,13 @@
-"""Which Jupyter server a notebook's kernel belongs to.
+"""Which Jupyter server a process should talk to, if any.
 
 Every running server leaves ``jpserver-<pid>.json`` (its URL, token, pid) in the Jupyter
-runtime folder. The kernel's own server is, in order: the one whose process started
-this kernel (local kernels are its children), the one that lists this kernel's id
-(from the kernel's connection file ``kernel-<id>.json``), or — outside a kernel, or for
-a kernel no server knows — the only server running. None means: no server, go local.
+runtime folder. A kernel's own server is the one whose process started it (local
+kernels are its children), or else the one that lists its kernel id (from the kernel's
+connection file ``kernel-<id>.json``). ``Batch()`` (``batch.py``) talks to that server —
+unless ``$JUPYTER_BATCH_DIR`` names another data folder than the server's — or, for a
+process no server owns (a script, nbconvert, papermill), to a server whose data folder
+is the one this process would use on its own (``own_data_dir``); else it runs a local
+service on that folder. A server tells its data folder at ``GET /batch/api/store``.
 
 The files are read here rather than through ``jupyter_server.serverapp
 .list_running_servers``, which gives the same list but costs seconds of imports.
@@ -89,8 +92,9 @@ def server_knows_kernel(server: ServerInfo, kernel: str) -> bool:
 def find_server(servers: Sequence[ServerInfo], kernel: str | None, parent_pid: int,
                 knows_kernel: Callable[[ServerInfo, str], bool] = server_knows_kernel,
                 ) -> ServerInfo | None:
-    """The server the kernel ``kernel`` (None: not in a kernel), whose parent process is
-    ``parent_pid``, belongs to; or the only one running; or None."""
+    """The server that this process belongs to: the one whose process is ``parent_pid``,
+    or the one that runs the kernel ``kernel`` (None: not in a kernel); else None —
+    another server that merely runs is nobody's in particular."""
     for server in servers:
         if server.get("pid") == parent_pid:
             return server
@@ -98,9 +102,25 @@ def find_server(servers: Sequence[ServerInfo], kernel: str | None, parent_pid: i
         for server in servers:
             if knows_kernel(server, kernel):
                 return server
-    return servers[0] if len(servers) == 1 else None
+    return None
 
 
-def discover() -> ServerInfo | None:
-    """The server this process should talk to (see the module's docstring), or None."""
-    return find_server(running_servers(), kernel_id(), os.getppid())
+def own_data_dir() -> Path:
+    """The data folder this process would use on its own — by the rule of every front
+    end: ``$JUPYTER_BATCH_DIR``, else ``c.BatchApp.data_dir`` in the Jupyter config files
+    (as the CLI reads them), else ``<jupyter data dir>/batch``."""
+    from ..store.location import resolve_data_dir
+
+    if os.environ.get("JUPYTER_BATCH_DIR"):
+        return resolve_data_dir()
+    from ..settings import BatchSettings
+
+    return resolve_data_dir(BatchSettings.from_jupyter_config().data_dir or None)
+
+
+def same_folder(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """Whether two paths name one folder (through symlinks too)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one does not exist (yet)
+        return os.path.realpath(a) == os.path.realpath(b)

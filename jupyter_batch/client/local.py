@@ -36,6 +36,9 @@ class LocalTransport:
         self.service = service
         self.where = str(service.data_dir)
 
+    def data_dir(self) -> str:
+        return self.where
+
     @classmethod
     def open(cls, data_dir: str | os.PathLike[str] | None) -> LocalTransport:
         """A service over ``data_dir`` (``$JUPYTER_BATCH_DIR`` wins, as everywhere)."""

@@ -1,5 +1,10 @@
 """The REST transport: a Jupyter server's ``/batch/api``, with the server's token.
 
+A server without a token (``--ServerApp.token=''``) authenticates nobody, and Jupyter
+then asks every write for its XSRF cookie: before the first one the transport loads
+the server's base URL (a page, which sets the ``_xsrf`` cookie) and sends the cookie
+back with the ``X-XSRFToken`` header, as JupyterLab does.
+
 Errors come back as ``{message, reason, problems?}`` and become the same
 ``jupyter_batch.errors`` kinds the service raises (400 → InvalidInput, or
 InvalidWorkflow with its problems; 404 → NotFound; 409 → Conflict), carrying the
@@ -37,6 +42,11 @@ API = "batch/api"
 EVENT_SCHEMA = "https://events.jupyter-batch.org/state_change/v1"
 #: (connect, read) seconds; every call is a short one (runs are followed by polling)
 TIMEOUT = (10, 120)
+#: for asking a server found running where its state is: a stuck one is passed over
+PROBE_TIMEOUT = (5, 10)
+#: the methods Jupyter checks XSRF on, for a request not authenticated by a token
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_XSRF_COOKIE = "_xsrf"
 
 
 def error_from_reply(status: int, reply: Any, what: str) -> BatchError:
@@ -78,12 +88,15 @@ class RestTransport:
             self._session.headers["Authorization"] = f"token {token}"
 
     def request(self, method: str, path: str, *, body: Any = None,
-                params: dict[str, Any] | None = None) -> requests.Response:
+                params: dict[str, Any] | None = None,
+                timeout: tuple[float, float] = TIMEOUT) -> requests.Response:
         """One call to ``/batch/api/<path>``; a reply other than 2xx raises its error."""
         url = self.url + API + path
         try:
+            if method in _WRITES and not self.token:
+                self._fetch_xsrf_cookie()
             response = self._session.request(method, url, json=body, params=params,
-                                              timeout=TIMEOUT)
+                                              timeout=timeout)
         except requests.RequestException as exc:
             raise BatchError(f"cannot reach the Jupyter server at {self.url}: {exc}") from None
         if response.status_code >= 400:
@@ -94,11 +107,28 @@ class RestTransport:
             raise error_from_reply(response.status_code, reply, f"{method} {url}")
         return response
 
+    def _fetch_xsrf_cookie(self) -> None:
+        """Have the server set its ``_xsrf`` cookie in the session (once), and send it
+        back as the ``X-XSRFToken`` header. Any page of the server sets it; the base URL
+        is one on every server (the main page, or a redirect to JupyterLab's)."""
+        if "X-XSRFToken" in self._session.headers:
+            return
+        self._session.get(self.url, timeout=TIMEOUT)
+        xsrf = self._session.cookies.get(_XSRF_COOKIE)
+        if xsrf:  # else the write is refused with the server's own message
+            self._session.headers["X-XSRFToken"] = xsrf
+
     def call(self, method: str, path: str, *, body: Any = None,
-             params: dict[str, Any] | None = None) -> Any:
+             params: dict[str, Any] | None = None,
+             timeout: tuple[float, float] = TIMEOUT) -> Any:
         """``request`` and its JSON reply (None for an empty one)."""
-        response = self.request(method, path, body=body, params=params)
+        response = self.request(method, path, body=body, params=params, timeout=timeout)
         return response.json() if response.content else None
+
+    def data_dir(self) -> str:
+        """The server's data folder (``GET /store``); BatchError when the server does
+        not serve jupyter-batch (or one too old to tell)."""
+        return self.call("GET", "/store", timeout=PROBE_TIMEOUT)["data_dir"]
 
     # --- workflows ------------------------------------------------------------------
 

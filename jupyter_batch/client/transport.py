@@ -22,6 +22,10 @@ class Transport(Protocol):
     #: runs are driven by this process (a local service), not by a server
     local: bool
 
+    def data_dir(self) -> str:
+        """The data folder of the store the work happens in (a server's, as it tells)."""
+        ...
+
     # workflows
     def list_workflows(self) -> list[JSON]: ...
     def get_workflow(self, name: str) -> JSON: ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import handlers as h
+from .store_info import StoreHandler
 
 PREFIX = "/batch/api"
 _NAME = r"(?P<name>[A-Za-z0-9_.+@-]+)"
@@ -44,6 +45,7 @@ ROUTES: list[tuple[str, str, type[h.BatchHandler]]] = [
     ("/library/{name}/use", f"/library/{_PROGRAM}/use", h.LibraryUseHandler),
     ("/library/{name}/copy", f"/library/{_PROGRAM}/copy", h.LibraryCopyHandler),
     ("/scheduler", "/scheduler", h.SchedulerHandler),
+    ("/store", "/store", StoreHandler),
     ("/warehouse/tables", "/warehouse/tables", h.WarehouseTablesHandler),
     ("/warehouse/tables/{table}", "/warehouse/tables/(?P<table>[A-Za-z0-9_.]+)",
      h.WarehouseTableHandler),

@@ -273,7 +273,11 @@ def observe(data_dir: Path, on_changes: Callable[[list[dict[str, object]]], None
     called with each batch (on a thread of its own). Returns the function that ends it."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     addr = address(data_dir, os.getpid(), "changes")
-    _bind(sock, addr)
+    try:
+        _bind(sock, addr)
+    except OSError:  # this process observes the folder already
+        sock.close()
+        raise
     if _ABSTRACT:  # the kernel then tells the sender's user with every datagram
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
     marker = _observers(data_dir) / str(os.getpid())

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from . import library
-from .control import ChangeRelay, Unreachable, ask_to_stop, listen
+from .control import ChangeRelay, Unreachable, ask_to_stop, listen, observe
 from .dag import workflow_layout
 from .engine import Engine, Pool, RunFolders, RunPlan
 from .errors import Conflict, InvalidInput, InvalidWorkflow, NotFound, Problem
@@ -66,8 +66,11 @@ from .validation import (
 from .warehouse import QueryResult, TableInfo, Warehouse
 
 log = logging.getLogger(__name__)
+_FINISHED_RUN_STATES = frozenset(s.value for s in RunState if s.finished)
 Listener = Callable[[Change], None]
 WorkflowListener = Callable[[WorkflowChange], None]
+#: told each batch of changes another process stored, as event JSON
+ElsewhereListener = Callable[[list[dict[str, Any]]], None]
 #: the author of the library's versions
 LIBRARY_AUTHOR = "jupyter-batch"
 
@@ -164,6 +167,10 @@ class BatchService:
         self._unlisten: Callable[[], None] | None = None
         #: tells processes that observe this data folder what this one stored
         self._relay: ChangeRelay | None = None
+        #: ends hearing what other processes store here (once this one drives runs, runs a
+        #: scheduler or has a listener for it)
+        self._stop_observing: Callable[[], None] | None = None
+        self._elsewhere_listeners: list[ElsewhereListener] = []
         self._threads: dict[int, threading.Thread] = {}
         self._listeners: list[Listener] = []
         self._workflow_listeners: list[WorkflowListener] = []
@@ -195,6 +202,8 @@ class BatchService:
             self._writer.close()
         if self._relay is not None:
             self._relay.close()
+        if self._stop_observing is not None:
+            self._stop_observing()
         self.store.close()
 
     def __enter__(self) -> BatchService:
@@ -450,6 +459,39 @@ class BatchService:
         a workflow; returns unsubscribe."""
         return self._add_listener(self._workflow_listeners, listener)
 
+    def subscribe_elsewhere(self, listener: ElsewhereListener) -> Callable[[], None]:
+        """Call ``listener`` with each batch of changes other processes (a CLI run, a
+        standalone scheduler, another server) store in this data folder, as the event
+        JSON this process would emit for its own; returns unsubscribe."""
+        self._observe()
+        return self._add_listener(self._elsewhere_listeners, listener)
+
+    def _observe(self) -> None:
+        """Hear what other processes store in this data folder (from now on, once)."""
+        with self._lock:
+            if self._stop_observing is not None or self._closed:
+                return
+            try:
+                self._stop_observing = observe(self.data_dir, self._changed_elsewhere)
+            except OSError as exc:  # another service of this process hears them
+                log.warning("jupyter-batch: changes other processes make in %s reach this "
+                            "service only when it reads the store (%s)", self.data_dir, exc)
+                self._stop_observing = lambda: None
+
+    def _changed_elsewhere(self, events: list[dict[str, Any]]) -> None:
+        """Another process stored changes here: a success may meet a reference a run of
+        this process waits for; a workflow's change or a run's end may change what the
+        scheduler starts next. Then listeners hear them."""
+        if self._engine is not None and any(
+                e.get("kind") in ("run", "task") and e.get("state") == "success"
+                for e in events):
+            self._engine.references_changed()
+        if any(e.get("kind") == "workflow" or (
+                e.get("kind") == "run" and e.get("state") in _FINISHED_RUN_STATES)
+                for e in events):
+            self._wake_scheduler()
+        self._notify(events, self._elsewhere_listeners)
+
     def _add_listener(self, listeners: list[Any], listener: Any) -> Callable[[], None]:
         with self._lock:
             listeners.append(listener)
@@ -513,7 +555,17 @@ class BatchService:
 
     @property
     def engine(self) -> Engine:
-        """The engine, created on first use (commands that only read never need it)."""
+        """The engine, created on first use (commands that only read never need it).
+        A process that drives runs hears what others store: a run of its own may wait
+        for a reference another process's run meets."""
+        with self._lock:
+            engine = self._engine
+        if engine is None:
+            engine = self._create_engine()
+            self._observe()
+        return engine
+
+    def _create_engine(self) -> Engine:
         with self._lock:
             if self._engine is None:
                 executor = executors.create(self.executor, self._executor_settings)
@@ -836,7 +888,9 @@ class BatchService:
                               lease_seconds)
                 self._scheduler = Scheduler(self, leadership=lease)
                 self._scheduler.start()
-            return self._scheduler
+            scheduler = self._scheduler
+        self._observe()  # a workflow published elsewhere wakes it
+        return scheduler
 
     def scheduler_status(self) -> SchedulerStatus:
         """Which scheduler leads this store now, and whether it is this process's."""

@@ -347,3 +347,29 @@ def test_a_drive_that_fails_leaves_a_run_that_can_be_recovered(
 
     assert plan.tasks == ["c", "b"]
     assert run.state == RunState.SUCCESS, run.message
+
+
+def test_a_reference_is_met_by_a_run_another_process_drives(runs: Runs) -> None:
+    """B waits for A; A runs in a terminal (`jupyter batch workflow run A`), another
+    process on the same data folder. Its success, stored there, wakes B's reference at
+    once: B's timeout is far longer than A takes, so B succeeding proves it woke on the
+    change (before, nothing told this process, and B failed when the timeout came)."""
+    runs.service.save_workflow(flow("A", [shell("a1", "true")]))
+    runs.service.publish("A")
+    runs.service.save_workflow({**flow("B", [shell("b1", "true")], [("upA", "b1")]),
+                                "references": [{"id": "upA", "workflow": "A",
+                                                "timeout": 60}]})
+    runs.service.publish("B")
+    b = runs.trigger("B")
+    wait_for(lambda: runs.reached(b, "upA", S.WAITING), "B to wait for A")
+
+    env = {**os.environ, "JUPYTER_BATCH_DIR": str(runs.data_dir)}
+    if runs.db_url:
+        env["JUPYTER_BATCH_DB_URL"] = runs.db_url
+    done = subprocess.run([str(Path(sys.executable).parent / "jupyter"), "batch", "workflow",
+                           "run", "A", "--date", DAY], env=env, capture_output=True,
+                          text=True, timeout=60)
+
+    assert done.returncode == 0, done.stderr
+    finished = runs.finish(b, within=30)
+    assert runs.states(finished) == {"upA": "success", "b1": "success"}

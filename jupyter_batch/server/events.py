@@ -11,17 +11,13 @@ scheduler) arrive from them as the same JSON (``control``).
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
 from tornado.ioloop import IOLoop
 
-from ..control import observe
 from ..model.changes import Change, LogChange, WorkflowChange
 from ..model.wire import event_json
-
-log = logging.getLogger(__name__)
 
 SCHEMA_PATH = Path(__file__).with_name("state_change.schema.json")
 SCHEMA_ID = "https://events.jupyter-batch.org/state_change/v1"
@@ -36,13 +32,8 @@ class EventBridge:
         self._logger.register_event_schema(WORKFLOW_SCHEMA_PATH)
         self._loop = IOLoop.current()
         self._unsubscribe = [service.subscribe(self._on_change),
-                             service.subscribe_workflows(self._on_change)]
-        try:
-            self._stop_observing = observe(service.data_dir, self._on_changes_elsewhere)
-        except OSError as exc:  # another bridge of this process observes this folder
-            log.warning("jupyter-batch: runs other processes drive show only on a refresh "
-                        "(%s)", exc)
-            self._stop_observing = lambda: None
+                             service.subscribe_workflows(self._on_change),
+                             service.subscribe_elsewhere(self._on_changes_elsewhere)]
 
     def _on_change(self, change: Change | LogChange | WorkflowChange) -> None:
         data = event_json(change)
@@ -59,4 +50,3 @@ class EventBridge:
     def close(self) -> None:
         for unsubscribe in self._unsubscribe:
             unsubscribe()
-        self._stop_observing()

@@ -14,6 +14,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -172,9 +173,14 @@ class BatchService:
         self._stop_observing: Callable[[], None] | None = None
         self._elsewhere_listeners: list[ElsewhereListener] = []
         self._threads: dict[int, threading.Thread] = {}
+        #: runs stored queued that this process starts later (a backfill's next dates)
+        self._waiting: dict[int, RunPlan] = {}
+        self._backfills: list[threading.Thread] = []
         self._listeners: list[Listener] = []
         self._workflow_listeners: list[WorkflowListener] = []
         self._lock = threading.Lock()
+        #: a run left ``_waiting`` (started or cancelled)
+        self._waiting_changed = threading.Condition(self._lock)
         self._closed = False
         # a rerun reads the run's states and starts its driver as one step
         self._rerun_lock = threading.Lock()
@@ -190,10 +196,15 @@ class BatchService:
             return
         self._closed = True
         self._stop_scheduler()
+        with self._lock:
+            waiting = list(self._waiting.values())
+        for plan in waiting:
+            self._cancel_waiting(plan.run_id, "cancelled: the process that was to start it "
+                                              "stopped first")
         if self._engine is not None:
             for run_id in self._engine.active_runs():
                 self._engine.stop(run_id)
-            for thread in list(self._threads.values()):
+            for thread in [*self._threads.values(), *self._backfills]:
                 thread.join()
             self._engine.shutdown()
         if self._unlisten is not None:
@@ -439,13 +450,18 @@ class BatchService:
         plans = [self._create_run(version.definition, version.version,
                                   first.fromordinal(first.toordinal() + offset), "backfill",
                                   params) for offset in range(days)]
+        with self._lock:
+            self._waiting.update((plan.run_id, plan) for plan in plans)
 
         def drive_in_order() -> None:
-            for plan in plans:
-                self._start(plan)
-                self.wait_run(plan.run_id)
+            for plan in plans:  # a run stopped while it waited is skipped
+                if self._start(plan, waiting=True):
+                    self.wait_run(plan.run_id)
 
-        threading.Thread(target=drive_in_order, name=f"batch-backfill-{name}").start()
+        thread = threading.Thread(target=drive_in_order, name=f"batch-backfill-{name}")
+        with self._lock:
+            self._backfills = [t for t in self._backfills if t.is_alive()] + [thread]
+        thread.start()
         return [plan.run_id for plan in plans]
 
     # --- runs ------------------------------------------------------------------------
@@ -574,7 +590,7 @@ class BatchService:
                     executor, self, self.data_dir / "runs", self._fetch,
                     pools=self._pools, python=self._python, reference_met=self._reference_met,
                     warehouse=self.warehouse_path)
-                self._unlisten = listen(self.data_dir, stop=self._engine.stop,
+                self._unlisten = listen(self.data_dir, stop=self._stop_here,
                                         wait=lambda run_id: self.wait_run(run_id).state.value)
             return self._engine
 
@@ -604,8 +620,10 @@ class BatchService:
         end_leftovers(self._recorded_pids(run_id), f"BATCH_RUN_ID={run_id}")
         self.store.runs.interrupt(run_id, message)
 
-    def _start(self, plan: RunPlan) -> None:
-        """Drive ``plan`` on a new thread; Conflict when this process drives it already."""
+    def _start(self, plan: RunPlan, waiting: bool = False) -> bool:
+        """Drive ``plan`` on a new thread; Conflict when this process drives it already.
+        With ``waiting``, only if it is still among the runs waiting here (it was not
+        cancelled meanwhile); False when it was not started."""
         engine = self.engine
 
         def drive() -> None:
@@ -623,10 +641,14 @@ class BatchService:
 
         thread = threading.Thread(target=drive, name=f"batch-run-{plan.run_id}")
         with self._lock:
+            if waiting and self._waiting.pop(plan.run_id, None) is None:
+                return False
             if plan.run_id in self._threads:
                 raise Conflict(f"run {plan.run_id} is running; wait for it or stop it")
             self._threads[plan.run_id] = thread
+            self._waiting_changed.notify_all()
         thread.start()
+        return True
 
     def _new_run(self, wf: Workflow, version: int | None, day: str | date | None,
                  trigger: str, params: dict[str, Any] | None, cycle: str | None = None) -> int:
@@ -707,26 +729,55 @@ class BatchService:
         return self.store.runs.attempts(run_id, task_id)
 
     def wait_run(self, run_id: int, timeout: float | None = None) -> Run:
-        """Block until a run driven by this process has ended; return it."""
+        """Block until a run driven by this process (or waiting here to be started) has
+        ended; return it."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         with self._lock:
+            while run_id in self._waiting:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    break
+                self._waiting_changed.wait(left)
             thread = self._threads.get(run_id)
         if thread is not None:
-            thread.join(timeout)
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
         return self.store.runs.get(run_id)
 
     def request_stop(self, run_id: int) -> None:
         """Ask a run to stop and return at once: running tasks are ended (their whole
         process tree), the rest cancelled — by this process, or by the process on this
-        machine that drives the run."""
-        if self._engine is None or not self._engine.stop(run_id):
+        machine that drives the run. A run still waiting to start is cancelled."""
+        if not self._stop_here(run_id):
             self._stop_elsewhere(run_id, wait=False)
 
     def stop_run(self, run_id: int) -> Run:
         """Stop a run and wait until it has ended."""
-        if self._engine is None or not self._engine.stop(run_id):
+        if not self._stop_here(run_id):
             self._stop_elsewhere(run_id, wait=True)
             return self.get_run(run_id)
         return self.wait_run(run_id)
+
+    def _stop_here(self, run_id: int) -> bool:
+        """Stop a run this process drives, or cancel one waiting here to be started.
+        False when this process has no such run."""
+        if self._cancel_waiting(run_id, "cancelled before it started"):
+            return True
+        return self._engine is not None and self._engine.stop(run_id)
+
+    def _cancel_waiting(self, run_id: int, message: str) -> bool:
+        """Cancel a run waiting here to be started (it and its tasks); False when none
+        waits under that id."""
+        with self._lock:
+            plan = self._waiting.pop(run_id, None)
+            self._waiting_changed.notify_all()
+        if plan is None:
+            return False
+        if self.store.runs.cancel_queued(run_id, message):
+            change = RunChange(run_id, RunState.CANCELLED, _utcnow(), message,
+                               workflow=plan.workflow.name)
+            self._notify(change)
+            self._relayed().send([change])
+        return True
 
     def _stop_elsewhere(self, run_id: int, wait: bool) -> None:
         """Ask the process that drives ``run_id`` (its owner) to stop it. A run whose

@@ -291,6 +291,22 @@ class RunRepo:
             conn.execute(update(runs_t).where(runs_t.c.id == run_id)
                          .values(definition=JSONText(workflow_to_json(workflow))))
 
+    def cancel_queued(self, run_id: int, message: str) -> bool:
+        """Cancel a run that is still queued (never started), its pending tasks with it,
+        in one transaction; False when it is not queued any more."""
+        now = datetime.now(timezone.utc)
+        with self._engine.begin() as conn:
+            if conn.execute(update(runs_t).where(
+                    runs_t.c.id == run_id, runs_t.c.state == RunState.QUEUED.value)
+                    .values(state=RunState.CANCELLED.value, ended_at=now,
+                            message=message)).rowcount != 1:
+                return False
+            conn.execute(update(tr_t).where(tr_t.c.run_id == run_id,
+                                            tr_t.c.state == TaskState.PENDING.value)
+                         .values(state=TaskState.CANCELLED.value, ended_at=now,
+                                 message=message))
+            return True
+
     def claim(self, run_id: int, owner: str) -> bool:
         """Take a finished run to drive it again (a rerun, a recovery): queued and owned
         by ``owner``, in one conditional statement — of two processes claiming it at

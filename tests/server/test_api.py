@@ -332,6 +332,37 @@ async def test_a_backfill_runs_each_date_oldest_first(api: BatchAPI) -> None:
     assert "2026-03-02" in log["text"]
 
 
+async def test_a_backfill_date_not_started_yet_can_be_stopped_from_anywhere(
+        api: BatchAPI, batch_dir: Path, tmp_path: Path) -> None:
+    """The server holds a backfill's later dates queued; stopping one, through the REST
+    API or from a terminal, cancels it (and its tasks) and the backfill goes on with the
+    next. Before, the stop was refused with 409: "not driven by its owner"."""
+    go = tmp_path / "go"
+    await api.create_workflow(workflow_doc("wf", tasks=[shell(
+        "a", f'while [ ! -e {go} ]; do sleep 0.05; done; echo "$BATCH_DS"')]))
+    await api.publish("wf")
+    reply = await api.ok("POST", "/workflows/wf/backfill",
+                         {"start": "2026-03-01", "end": "2026-03-04"}, status=202)
+    first, second, third, fourth = reply["run_ids"]
+    await api.wait_task(first, "a", "running")
+
+    await api.ok("POST", f"/runs/{second}/stop", status=202)
+    env = {**os.environ, "JUPYTER_BATCH_DIR": str(batch_dir)}
+    proc = await asyncio.create_subprocess_exec(
+        str(JUPYTER), "batch", "stop", str(third), env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    go.touch()
+
+    assert (proc.returncode, out.decode()) == (0, f"run {third} cancelled\n"), err.decode()
+    for run_id in (second, third):
+        run = await api.run(run_id)
+        assert (run["state"], states(run)) == ("cancelled", {"a": "cancelled"})
+        assert "before it started" in run["message"]
+    assert (await api.wait_run(first))["state"] == "success"
+    assert (await api.wait_run(fourth))["state"] == "success"
+
+
 async def test_runs_are_listed_with_filters_and_pages(api: BatchAPI) -> None:
     await api.create_workflow(workflow_doc("good"))
     await api.create_workflow(workflow_doc("bad", tasks=[shell("a", "exit 3")]))

@@ -216,6 +216,29 @@ async def test_stopping_the_server_stops_its_runs(api: BatchAPI, jp_serverapp: A
                                                              "b": "cancelled"}
 
 
+async def test_stopping_the_server_during_a_backfill_cancels_the_dates_to_come(
+        api: BatchAPI, jp_serverapp: Any, batch_dir: Path) -> None:
+    """Before, the backfill's thread went on starting runs on a closed service and the
+    server never exited on SIGTERM."""
+    await api.create_workflow(workflow_doc("bf", tasks=[shell("t", "sleep 30")]))
+    await api.publish("bf")
+    reply = await api.ok("POST", "/workflows/bf/backfill",
+                         {"start": "2026-11-01", "end": "2026-11-03"}, status=202)
+    first, *later = reply["run_ids"]
+    await api.wait_task(first, "t", "running")
+    threads = [t for t in threading.enumerate() if t.name.startswith("batch-backfill-")]
+
+    await shut_down(jp_serverapp)
+
+    assert [t.name for t in threads if t.is_alive()] == []
+    with BatchService(data_dir=batch_dir) as store:
+        ended = {run_id: store.get_run(run_id) for run_id in [first, *later]}
+    assert {run_id: run.state.value for run_id, run in ended.items()} == dict.fromkeys(
+        [first, *later], "cancelled")
+    assert {t.state.value for run_id in later for t in ended[run_id].tasks} == {"cancelled"}
+    assert "stopped first" in (ended[later[0]].message or "")
+
+
 async def test_stopping_twice_is_harmless(api: BatchAPI, jp_serverapp: Any,
                                           batch_app: BatchApp) -> None:
     await api.create_workflow(workflow_doc("wf"))

@@ -1,8 +1,8 @@
 """The scheduler: a thread that starts the runs of published workflows when they fall due.
 
 It keeps no state of its own. Each pass reads, through a ``SchedulerHost``, every
-published workflow with a schedule and the newest cycle started for it (the runs
-table), asks ``model.schedule`` which cycles are due, and starts them. So a scheduler
+published workflow with a schedule, the newest cycle started for it (the runs table)
+and when it went live, asks ``model.schedule`` which cycles are due, and starts them. So a scheduler
 started on the same data after a restart resumes from what was stored, and two
 schedulers on one database (two servers) cannot start a cycle twice: the database keeps
 one scheduled run per (workflow, cycle), and the loser of a race is told so.
@@ -58,6 +58,16 @@ class ScheduledWorkflow:
     published_at: datetime
     #: the newest cycle the scheduler has started for it (``cycle_id`` form), if any
     last_cycle: str | None
+    #: when it last went live (published from draft or offline): no earlier cycle is
+    #: due either, so its offline time is not caught up (None: not known)
+    live_since: datetime | None = None
+
+    def anchor(self) -> datetime:
+        """The instant after which its cycles may be due: the latest of its last cycle,
+        its version's publish time and when it went live."""
+        known = [self.published_at, self.live_since,
+                 None if self.last_cycle is None else parse_cycle(self.last_cycle)]
+        return max(t for t in known if t is not None)
 
 
 class SchedulerHost(Protocol):
@@ -197,8 +207,7 @@ class Scheduler:
     def _run_due(self, wf: ScheduledWorkflow, now: datetime) -> datetime | None:
         """Start ``wf``'s due cycles in order, stopping at the first one its cap holds
         back (a run's end wakes the scheduler to go on); return its next fire."""
-        anchor = wf.published_at if wf.last_cycle is None else parse_cycle(wf.last_cycle)
-        for due in due_cycles(wf.schedule, anchor, now):
+        for due in due_cycles(wf.schedule, wf.anchor(), now):
             cap = max_active(wf.schedule, due)
             if cap is not None and self._host.active_scheduled_runs(wf.name) >= cap:
                 break

@@ -859,9 +859,9 @@ class BatchService:
             scheduler.wake()
 
     def scheduled_workflows(self) -> list[ScheduledWorkflow]:
-        last = self.store.runs.last_cycles()
+        last, live = self.store.runs.last_cycles(), self.store.workflows.live_since()
         return [ScheduledWorkflow(v.name, v.definition.schedule, v.published_at,
-                                  last.get(v.name))
+                                  last.get(v.name), live.get(v.name))
                 for v in self.store.workflows.published() if v.definition.schedule]
 
     def active_scheduled_runs(self, workflow: str) -> int:

@@ -155,25 +155,51 @@ def test_offline_stops_the_fires_and_publishing_again_resumes_them(
     assert after[0] - resumed < SECOND + PROMPT
 
 
+@pytest.mark.parametrize("policy", ["none", "latest", "all"])
+def test_publishing_again_starts_no_cycle_of_the_offline_time(service: BatchService,
+                                                               policy: str) -> None:
+    """Taking a workflow offline stops its runs: publishing it again (the same version,
+    so its publish time is old) catches up none of the cycles that fell meanwhile."""
+    publish(service, "toggled", {"cron": EVERY_SECOND, "catchup": policy})
+    last = now().replace(microsecond=0)
+    assert service.start_scheduled_run("toggled", cycle_id(last), last.date().isoformat())
+    service.offline("toggled")
+    time.sleep(2.2)  # cycles fall while it is offline
+
+    assert not service.publish("toggled").created
+    live_again = now()
+    Scheduler(service).run_due()
+
+    assert [c for c in cycles(service, "toggled") if c != last and c <= live_again] == []
+
+
 # --- which cycles start ----------------------------------------------------------------------
 
 def test_catch_up_after_downtime_none_latest_and_all(service: BatchService) -> None:
-    """Three hourly workflows whose last scheduled run was two fires ago (the scheduler
-    was down since): ``none`` skips both missed cycles, ``latest`` runs the newer, and
-    ``all`` runs both, one after the other, oldest first."""
-    newest = (now() - timedelta(minutes=30)).replace(microsecond=0)
-    hourly = f"{newest.minute} * * * * {newest.second}"
-    before = [newest - timedelta(hours=h) for h in (2, 1)]
+    """Three hourly workflows whose last scheduled run was two fires before the time the
+    scheduler reads (it was down since): ``none`` skips both missed cycles, ``latest``
+    runs the newer, and ``all`` runs both, one after the other, oldest first."""
+    first = (now() + timedelta(minutes=5)).replace(microsecond=0)
+    hourly = f"{first.minute} * * * * {first.second}"
+    before = [first, first + timedelta(hours=1)]
+    newest = first + timedelta(hours=2)
     for policy in ("none", "latest", "all"):
         publish(service, f"{policy}_wf", {"cron": hourly, "catchup": policy})
         assert service.start_scheduled_run(f"{policy}_wf", cycle_id(before[0]),
                                            before[0].date().isoformat())
     wait_runs(service, "all_wf", 1)
 
-    service.start_scheduler()
-    # the second catch-up run of "all" starts in a later pass than the one that
-    # looked at every workflow first
-    caught_up = wait_runs(service, "all_wf", 3)
+    # the clock it reads stands half an hour after the newest fire; the service wakes
+    # only a scheduler of its own when a run ends, so this one looks often
+    ahead = newest + timedelta(minutes=30) - now()
+    scheduler = Scheduler(service, now=lambda: now() + ahead, rescan=0.1)
+    scheduler.start()
+    try:
+        # the second catch-up run of "all" starts in a later pass than the one that
+        # looked at every workflow first
+        caught_up = wait_runs(service, "all_wf", 3)
+    finally:
+        scheduler.stop()
 
     assert cycles(service, "none_wf") == before[:1]
     assert cycles(service, "latest_wf") == [before[0], newest]

@@ -59,6 +59,7 @@ from .validation import (
     StoredWorkflow,
     ValidationContext,
     check_document,
+    require_future_fire,
     require_valid,
     require_valid_run_params,
     validate,
@@ -392,6 +393,7 @@ class BatchService:
         draft = self.store.workflows.draft(name)
         ctx = self.validation_context()
         require_valid(draft, ctx)
+        require_future_fire(draft, _utcnow())
         pinned = pin_resources(draft, self.store.resources.latest_version)
         result = self.store.workflows.publish(name, pinned, author or default_author(), message)
         self._workflow_changed(name, "published", result.version.version)

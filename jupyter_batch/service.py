@@ -596,7 +596,7 @@ class BatchService:
                                         cycle=cycle)
         return RunPlan(run_id=run_id, workflow=wf, logical_date=logical_date, trigger=trigger,
                        params=params, selected=set(wf.node_ids),
-                       states={n: TaskState.PENDING for n in wf.node_ids})
+                       states={n: TaskState.PENDING for n in wf.node_ids}, cycle=cycle)
 
     def prerun(self, workflow: str | Any, day: str | date | None = None,
                params: dict[str, Any] | None = None) -> int:
@@ -736,7 +736,7 @@ class BatchService:
                 states={t.task_id: t.state for t in run.tasks},
                 attempts={t.task_id: t.attempt for t in run.tasks},
                 outputs={t.task_id: t.outputs for t in run.tasks if t.outputs},
-                forced=forced))
+                forced=forced, cycle=run.cycle))
         return RerunPlan(run.id, _in_order(run, nodes), started=True)
 
     def rerun(self, run_id: int, task_id: str, downstream: bool = False,

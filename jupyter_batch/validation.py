@@ -89,7 +89,7 @@ RESERVED_WORKFLOW_NAMES = frozenset({"validate"})
 #: the logical date whatever the parameters are)
 RESERVED_PARAMS = frozenset({"ds", "ds_nodash", "prev_ds", "next_ds", "month", "year",
                              "run_id", "workflow", "task", "attempt", "trigger", "output",
-                             "warehouse"})
+                             "warehouse", "cycle"})
 
 
 def reserved_param_problem(name: str) -> str | None:

@@ -24,6 +24,7 @@ from sqlalchemy import text
 from jupyter_batch.model.records import Run
 from jupyter_batch.model.schedule import cycle_id, parse_cycle
 from jupyter_batch.model.states import RunState
+from jupyter_batch.model.wire import run_json
 from jupyter_batch.scheduler import Scheduler
 from jupyter_batch.service import BatchService
 from tests.engine_fixtures import flow, shell, wait_file, wait_for
@@ -171,6 +172,23 @@ def test_publishing_again_starts_no_cycle_of_the_offline_time(service: BatchServ
     Scheduler(service).run_due()
 
     assert [c for c in cycles(service, "toggled") if c != last and c <= live_again] == []
+
+
+def test_a_scheduled_run_knows_its_cycle_and_so_do_its_tasks_and_reruns(
+        service: BatchService) -> None:
+    publish(service, "marked", {"cron": "0 2 * * *"}, command='echo "cycle=$BATCH_CYCLE"')
+    cycle = "2026-11-22T02:00:00+00:00"
+
+    assert service.start_scheduled_run("marked", cycle, "2026-11-22")
+    [(_, run)] = wait_runs(service, "marked", 1)
+    service.wait_run(service.rerun(run.id, "a").run_id)
+    manual = service.wait_run(service.trigger("marked", "2026-11-22"))
+
+    assert (run.cycle, run_json(run)["cycle"]) == (cycle, cycle)
+    for attempt in (1, 2):
+        assert f"\ncycle={cycle}\n" in service.read_log(run.id, "a", attempt).text
+    assert (manual.cycle, run_json(manual)["cycle"]) == (None, None)
+    assert "\ncycle=\n" in service.read_log(manual.id, "a").text
 
 
 # --- which cycles start ----------------------------------------------------------------------

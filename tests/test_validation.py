@@ -372,6 +372,14 @@ def test_a_bad_workflow_field(ctx: ValidationContext, fields: dict[str, Any], wh
     assert expected in problem.message
 
 
+def test_a_parameter_may_not_take_the_name_of_the_cycle_variable(
+        ctx: ValidationContext) -> None:
+    """``${cycle}`` always means the scheduled fire (built-ins win over parameters)."""
+    assert only(workflow_doc(params={"cycle": "x"}), ctx) == Problem(
+        "params.cycle", "'cycle' is the name of a built-in variable; choose another "
+                        "parameter name")
+
+
 def test_a_workflow_needs_a_task(ctx: ValidationContext) -> None:
     assert only({"name": "empty", "tasks": []}, ctx) == Problem(
         "tasks", "a workflow needs at least one task")

@@ -8,6 +8,7 @@ A run record does not carry its cycle, so ``scheduled`` reads it from the runs t
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import threading
@@ -224,6 +225,41 @@ def test_catch_up_after_downtime_none_latest_and_all(service: BatchService) -> N
     assert [cycle for cycle, _ in caught_up] == [*before, newest]
     (_, first), (_, second) = caught_up[1:]
     assert first.ended_at is not None and first.ended_at <= second.created_at
+
+
+def test_skipped_cycles_are_logged_once_per_workflow(service: BatchService,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    """Passes with an injected clock over three hourly workflows, whose first cycle ran:
+    ``none`` and ``latest`` tell in one line each which cycles they passed over, and
+    never tell a cycle twice; ``all`` skips none."""
+    first = (now() + timedelta(minutes=5)).replace(microsecond=0)
+    hourly = f"{first.minute} * * * * {first.second}"
+    for policy in ("none", "latest", "all"):
+        publish(service, f"{policy}_gap", {"cron": hourly, "catchup": policy})
+        assert service.start_scheduled_run(f"{policy}_gap", cycle_id(first),
+                                           first.date().isoformat())
+    clock = [first]
+    scheduler = Scheduler(service, now=lambda: clock[0])
+
+    def told(hours_later: timedelta) -> list[str]:
+        clock[0] = first + hours_later
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="jupyter_batch.scheduler"):
+            scheduler.run_due()
+        return [r.getMessage() for r in caplog.records]
+
+    def at(hours: int) -> str:
+        return cycle_id(first + timedelta(hours=hours))
+
+    assert told(timedelta(hours=3, minutes=30)) == [
+        f"skipped 2 missed cycles of latest_gap (catchup: latest): first {at(1)} last {at(2)}",
+        f"skipped 3 missed cycles of none_gap (catchup: none): first {at(1)} last {at(3)}"]
+    assert told(timedelta(hours=3, minutes=40)) == []
+    assert told(timedelta(hours=4, seconds=1)) == []  # on time: both start it
+    assert told(timedelta(hours=6, minutes=30)) == [
+        f"skipped 1 missed cycle of latest_gap (catchup: latest): first {at(5)} last {at(5)}",
+        f"skipped 2 missed cycles of none_gap (catchup: none): first {at(5)} last {at(6)}"]
+    assert cycles(service, "none_gap") == [first, first + timedelta(hours=4)]
 
 
 def test_a_restarted_scheduler_resumes_from_what_it_stored(servers: Servers) -> None:

@@ -160,7 +160,7 @@ def require_future_fire(wf: Workflow, now: datetime) -> Workflow:
     s = wf.schedule
     if s is None or next_fire(s, now) is not None:
         return wf
-    if s.once is not None:
+    if s.once is not None and parse_instant(s.once, ZoneInfo(s.tz)) <= now:
         where, what = "schedule.once", f"{s.once} is past"
     elif s.end is not None:
         where, what = "schedule.end", f"no fire is left before its end {s.end}"

@@ -93,6 +93,8 @@ class RunPlan:
     attempts: dict[str, int] = field(default_factory=dict)
     outputs: dict[str, dict[str, str]] = field(default_factory=dict)
     forced: set[str] = field(default_factory=set)
+    #: a scheduled run's cycle (tasks see it as ``BATCH_CYCLE``)
+    cycle: str | None = None
 
 
 # --- the engine -----------------------------------------------------------------------
@@ -336,7 +338,8 @@ class _Driver:
         self.tasks = {t.id: t for t in wf.tasks}
         self.references = {r.id: r for r in wf.references}
         self.ctx = RunContext(workflow=wf.name, run_id=plan.run_id,
-                              logical_date=plan.logical_date, trigger=plan.trigger)
+                              logical_date=plan.logical_date, trigger=plan.trigger,
+                              cycle=plan.cycle)
         self.max_parallel = wf.max_parallel or 1_000_000
         self.waiting_on: dict[str, int] = {}
         self.unfinished = 0

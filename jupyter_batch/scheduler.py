@@ -1,11 +1,13 @@
 """The scheduler: a thread that starts the runs of published workflows when they fall due.
 
-It keeps no state of its own. Each pass reads, through a ``SchedulerHost``, every
-published workflow with a schedule and the newest cycle started for it (the runs
-table), asks ``model.schedule`` which cycles are due, and starts them. So a scheduler
-started on the same data after a restart resumes from what was stored, and two
-schedulers on one database (two servers) cannot start a cycle twice: the database keeps
-one scheduled run per (workflow, cycle), and the loser of a race is told so.
+It keeps no state of its own (but for which skipped cycles it has logged). Each pass
+reads, through a ``SchedulerHost``, every published workflow with a schedule, the newest
+cycle started for it (the runs table) and when it went live, asks ``model.schedule``
+which cycles are due, and starts them. So a scheduler started on the same data after a
+restart resumes from what was stored, and two schedulers on one database (two servers)
+cannot start a cycle twice: the database keeps one scheduled run per (workflow, cycle),
+and the loser of a race is told so. Cycles that ``catchup: none`` or ``latest`` pass over
+are logged, one line per workflow and pass.
 
 Between passes the thread waits on an event until the next fire, or until ``wake()``
 (a workflow was published or taken offline, a run ended) — never a fixed tick. The wait
@@ -26,18 +28,21 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Protocol
 
 from .model.schedule import (
+    SKIPPED_COUNTED,
+    Due,
     cycle_id,
     due_cycles,
     logical_date,
     max_active,
     next_fire,
     parse_cycle,
+    skipped_cycles,
 )
 from .model.workflow import Schedule
 
@@ -58,6 +63,16 @@ class ScheduledWorkflow:
     published_at: datetime
     #: the newest cycle the scheduler has started for it (``cycle_id`` form), if any
     last_cycle: str | None
+    #: when it last went live (published from draft or offline): no earlier cycle is
+    #: due either, so its offline time is not caught up (None: not known)
+    live_since: datetime | None = None
+
+    def anchor(self) -> datetime:
+        """The instant after which its cycles may be due: the latest of its last cycle,
+        its version's publish time and when it went live."""
+        known = [self.published_at, self.live_since,
+                 None if self.last_cycle is None else parse_cycle(self.last_cycle)]
+        return max(t for t in known if t is not None)
 
 
 class SchedulerHost(Protocol):
@@ -115,6 +130,8 @@ class Scheduler:
         self._leadership = leadership
         #: whether this scheduler leads (always, without a leadership)
         self.leading = False
+        #: per workflow, the newest skipped cycle logged already: each is told once
+        self._skipped_told: dict[str, datetime] = {}
         self._woken = threading.Event()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="batch-scheduler", daemon=True)
@@ -196,9 +213,14 @@ class Scheduler:
 
     def _run_due(self, wf: ScheduledWorkflow, now: datetime) -> datetime | None:
         """Start ``wf``'s due cycles in order, stopping at the first one its cap holds
-        back (a run's end wakes the scheduler to go on); return its next fire."""
-        anchor = wf.published_at if wf.last_cycle is None else parse_cycle(wf.last_cycle)
-        for due in due_cycles(wf.schedule, anchor, now):
+        back (a run's end wakes the scheduler to go on); return its next fire. Cycles
+        its catch-up policy passes over are logged."""
+        anchor = wf.anchor()
+        dues: Iterable[Due] = due_cycles(wf.schedule, anchor, now)
+        if wf.schedule.catchup_policy != "all":  # "all" skips none, and its walk is lazy
+            dues = list(dues)  # at most the newest fire
+            self._log_skipped(wf, anchor, now, [due.at for due in dues])
+        for due in dues:
             cap = max_active(wf.schedule, due)
             if cap is not None and self._host.active_scheduled_runs(wf.name) >= cap:
                 break
@@ -206,3 +228,18 @@ class Scheduler:
             self._host.start_scheduled_run(wf.name, cycle_id(due.at),
                                            logical_date(wf.schedule, due.at))
         return next_fire(wf.schedule, now)
+
+    def _log_skipped(self, wf: ScheduledWorkflow, anchor: datetime, now: datetime,
+                     due: list[datetime]) -> None:
+        """One line for the cycles of ``wf`` that will never run, each told once."""
+        told = self._skipped_told.get(wf.name)
+        skipped = skipped_cycles(wf.schedule, anchor if told is None else max(anchor, told),
+                                 now, due)
+        if skipped is None:
+            return
+        self._skipped_told[wf.name] = skipped.last
+        count = (f"more than {SKIPPED_COUNTED}" if skipped.count > SKIPPED_COUNTED
+                 else str(skipped.count))
+        log.warning("skipped %s missed cycle%s of %s (catchup: %s): first %s last %s", count,
+                    "" if skipped.count == 1 else "s", wf.name, wf.schedule.catchup_policy,
+                    cycle_id(skipped.first), cycle_id(skipped.last))

@@ -60,6 +60,7 @@ from .validation import (
     StoredWorkflow,
     ValidationContext,
     check_document,
+    require_future_fire,
     require_valid,
     require_valid_run_params,
     validate,
@@ -412,6 +413,7 @@ class BatchService:
         draft = self.store.workflows.draft(name)
         ctx = self.validation_context()
         require_valid(draft, ctx)
+        require_future_fire(draft, _utcnow())
         pinned = pin_resources(draft, self.store.resources.latest_version)
         result = self.store.workflows.publish(name, pinned, author or default_author(), message)
         self._workflow_changed(name, "published", result.version.version)
@@ -668,7 +670,7 @@ class BatchService:
                                         cycle=cycle)
         return RunPlan(run_id=run_id, workflow=wf, logical_date=logical_date, trigger=trigger,
                        params=params, selected=set(wf.node_ids),
-                       states={n: TaskState.PENDING for n in wf.node_ids})
+                       states={n: TaskState.PENDING for n in wf.node_ids}, cycle=cycle)
 
     def prerun(self, workflow: str | Any, day: str | date | None = None,
                params: dict[str, Any] | None = None) -> int:
@@ -837,7 +839,7 @@ class BatchService:
                 states={t.task_id: t.state for t in run.tasks},
                 attempts={t.task_id: t.attempt for t in run.tasks},
                 outputs={t.task_id: t.outputs for t in run.tasks if t.outputs},
-                forced=forced))
+                forced=forced, cycle=run.cycle))
         return RerunPlan(run.id, _in_order(run, nodes), started=True)
 
     def rerun(self, run_id: int, task_id: str, downstream: bool = False,
@@ -964,9 +966,9 @@ class BatchService:
             scheduler.wake()
 
     def scheduled_workflows(self) -> list[ScheduledWorkflow]:
-        last = self.store.runs.last_cycles()
+        last, live = self.store.runs.last_cycles(), self.store.workflows.live_since()
         return [ScheduledWorkflow(v.name, v.definition.schedule, v.published_at,
-                                  last.get(v.name))
+                                  last.get(v.name), live.get(v.name))
                 for v in self.store.workflows.published() if v.definition.schedule]
 
     def active_scheduled_runs(self, workflow: str) -> int:

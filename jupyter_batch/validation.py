@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -19,6 +19,7 @@ from . import dag
 from .errors import InvalidInput, InvalidWorkflow, Problem
 from .model.program import Program, check_params
 from .model.resource import is_library, parse_ref
+from .model.schedule import next_fire, parse_instant
 from .model.task_spec import TaskTypeSpec
 from .model.variables import env_name
 from .model.workflow import (
@@ -88,7 +89,7 @@ RESERVED_WORKFLOW_NAMES = frozenset({"validate"})
 #: the logical date whatever the parameters are)
 RESERVED_PARAMS = frozenset({"ds", "ds_nodash", "prev_ds", "next_ds", "month", "year",
                              "run_id", "workflow", "task", "attempt", "trigger", "output",
-                             "warehouse"})
+                             "warehouse", "cycle"})
 
 
 def reserved_param_problem(name: str) -> str | None:
@@ -127,7 +128,51 @@ def cron_problem(expr: str) -> str | None:
     return f"invalid cron expression {expr!r}: {what} is not valid"
 
 
+#: where a cron expression is tried for a first fire: any instant does, since the fields
+#: repeat within 400 years (croniter searches that far)
+_SOME_TIME = datetime(2000, 1, 1, tzinfo=timezone.utc)
+
+
 def _check_schedule(s: Schedule, problems: list[Problem]) -> None:
+    before = len(problems)
+    _check_schedule_fields(s, problems)
+    if len(problems) == before:
+        _check_schedule_fires(s, problems)
+
+
+def _check_schedule_fires(s: Schedule, problems: list[Problem]) -> None:
+    """A schedule whose fields are each valid but that can never fire: a cron naming a
+    day no month it names has (``0 0 30 2 *``), or a start after the end."""
+    if s.cron is not None and next_fire(Schedule(cron=s.cron), _SOME_TIME) is None:
+        problems.append(Problem("schedule.cron", f"{s.cron!r} never fires: none of the "
+                                                 "months it names has the day it names"))
+    if s.start is not None and s.end is not None:
+        tz = ZoneInfo(s.tz)
+        if parse_instant(s.start, tz) > parse_instant(s.end, tz):
+            problems.append(Problem("schedule.start", f"start is after end ({s.start} > "
+                                                      f"{s.end}): the schedule never fires"))
+
+
+def require_future_fire(wf: Workflow, now: datetime) -> Workflow:
+    """``wf`` if it has no schedule or its schedule fires after ``now``; else
+    InvalidWorkflow saying so. A draft may hold such a schedule (it was valid once);
+    publishing it would never run the workflow, so publishing is refused."""
+    s = wf.schedule
+    if s is None or next_fire(s, now) is not None:
+        return wf
+    if s.once is not None and parse_instant(s.once, ZoneInfo(s.tz)) <= now:
+        where, what = "schedule.once", f"{s.once} is past"
+    elif s.end is not None:
+        where, what = "schedule.end", f"no fire is left before its end {s.end}"
+    else:
+        where, what = "schedule", "it has no fire to come"
+    raise InvalidWorkflow([Problem(where, f"{what} (now is {now.isoformat(timespec='seconds')}"
+                                          "): a schedule that never fires again cannot be "
+                                          "published; give a later time, or remove the "
+                                          "schedule to run the workflow by hand")], wf.name)
+
+
+def _check_schedule_fields(s: Schedule, problems: list[Problem]) -> None:
     if s.cron is None and s.once is None:
         problems.append(Problem("schedule", "needs 'cron' or 'once'"))
     if s.cron is not None and s.once is not None:

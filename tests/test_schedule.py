@@ -14,7 +14,9 @@ import pytest
 
 from jupyter_batch.model.schedule import (
     ON_TIME,
+    SKIPPED_COUNTED,
     Due,
+    Skipped,
     cycle_id,
     due_cycles,
     fires_after,
@@ -23,6 +25,7 @@ from jupyter_batch.model.schedule import (
     max_active,
     next_fire,
     parse_cycle,
+    skipped_cycles,
 )
 from jupyter_batch.model.workflow import Schedule
 
@@ -328,6 +331,51 @@ def test_a_long_backlog_costs_only_what_is_taken() -> None:
     assert time.perf_counter() - started < 1.0
     assert first == Due(utc("2025-11-20 00:00:01"), catch_up=True)
     assert newest == [Due(utc("2026-11-20 00:00"), catch_up=False)]
+
+
+# --- skipped cycles --------------------------------------------------------------------------
+
+def skipped(policy: str, now: datetime, after: datetime = PUBLISHED) -> Skipped | None:
+    schedule = Schedule(cron=HOURLY, catchup=policy)
+    dues = [d.at for d in due_cycles(schedule, after, now)]
+    return skipped_cycles(schedule, after, now, dues)
+
+
+def test_none_skips_every_missed_cycle_and_says_which() -> None:
+    late = utc("2026-11-20 04:20")
+    back_on_time = utc("2026-11-20 05:00:01")
+
+    assert skipped("none", late) == Skipped(utc("2026-11-20 01:00"), utc("2026-11-20 04:00"), 4)
+    # the next fire runs on time; the ones before it were skipped
+    assert skipped("none", back_on_time) == Skipped(utc("2026-11-20 01:00"),
+                                                    utc("2026-11-20 04:00"), 4)
+
+
+def test_latest_skips_all_but_the_newest() -> None:
+    assert skipped("latest", utc("2026-11-20 04:20")) == Skipped(
+        utc("2026-11-20 01:00"), utc("2026-11-20 03:00"), 3)
+
+
+@pytest.mark.parametrize(("policy", "now"), [
+    ("none", utc("2026-11-20 01:00:01")),  # on time: nothing missed
+    ("latest", utc("2026-11-20 01:20")),  # the one missed cycle is the one it runs
+    ("none", utc("2026-11-20 00:50")),  # no fire yet
+    ("all", utc("2026-11-20 04:20")),  # all runs every one
+])
+def test_nothing_is_skipped(policy: str, now: datetime) -> None:
+    assert skipped(policy, now) is None
+
+
+def test_a_long_run_of_skipped_cycles_is_counted_only_so_far() -> None:
+    every_second = Schedule(cron="* * * * * *")
+    now = utc("2026-11-20 00:00:00.5")
+
+    started = time.perf_counter()
+    found = skipped_cycles(every_second, utc("2026-11-13 00:00"), now, [])
+
+    assert time.perf_counter() - started < 2.0
+    assert found == Skipped(utc("2026-11-13 00:00:01"), utc("2026-11-20 00:00"),
+                            SKIPPED_COUNTED + 1)
 
 
 # --- max_active_runs -------------------------------------------------------------------------

@@ -8,6 +8,7 @@ A run record does not carry its cycle, so ``scheduled`` reads it from the runs t
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import threading
@@ -24,6 +25,7 @@ from sqlalchemy import text
 from jupyter_batch.model.records import Run
 from jupyter_batch.model.schedule import cycle_id, parse_cycle
 from jupyter_batch.model.states import RunState
+from jupyter_batch.model.wire import run_json
 from jupyter_batch.scheduler import Scheduler
 from jupyter_batch.service import BatchService
 from tests.engine_fixtures import flow, shell, wait_file, wait_for
@@ -155,31 +157,109 @@ def test_offline_stops_the_fires_and_publishing_again_resumes_them(
     assert after[0] - resumed < SECOND + PROMPT
 
 
+@pytest.mark.parametrize("policy", ["none", "latest", "all"])
+def test_publishing_again_starts_no_cycle_of_the_offline_time(service: BatchService,
+                                                               policy: str) -> None:
+    """Taking a workflow offline stops its runs: publishing it again (the same version,
+    so its publish time is old) catches up none of the cycles that fell meanwhile."""
+    publish(service, "toggled", {"cron": EVERY_SECOND, "catchup": policy})
+    last = now().replace(microsecond=0)
+    assert service.start_scheduled_run("toggled", cycle_id(last), last.date().isoformat())
+    service.offline("toggled")
+    time.sleep(2.2)  # cycles fall while it is offline
+
+    assert not service.publish("toggled").created
+    live_again = now()
+    Scheduler(service).run_due()
+
+    assert [c for c in cycles(service, "toggled") if c != last and c <= live_again] == []
+
+
+def test_a_scheduled_run_knows_its_cycle_and_so_do_its_tasks_and_reruns(
+        service: BatchService) -> None:
+    publish(service, "marked", {"cron": "0 2 * * *"}, command='echo "cycle=$BATCH_CYCLE"')
+    cycle = "2026-11-22T02:00:00+00:00"
+
+    assert service.start_scheduled_run("marked", cycle, "2026-11-22")
+    [(_, run)] = wait_runs(service, "marked", 1)
+    service.wait_run(service.rerun(run.id, "a").run_id)
+    manual = service.wait_run(service.trigger("marked", "2026-11-22"))
+
+    assert (run.cycle, run_json(run)["cycle"]) == (cycle, cycle)
+    for attempt in (1, 2):
+        assert f"\ncycle={cycle}\n" in service.read_log(run.id, "a", attempt).text
+    assert (manual.cycle, run_json(manual)["cycle"]) == (None, None)
+    assert "\ncycle=\n" in service.read_log(manual.id, "a").text
+
+
 # --- which cycles start ----------------------------------------------------------------------
 
 def test_catch_up_after_downtime_none_latest_and_all(service: BatchService) -> None:
-    """Three hourly workflows whose last scheduled run was two fires ago (the scheduler
-    was down since): ``none`` skips both missed cycles, ``latest`` runs the newer, and
-    ``all`` runs both, one after the other, oldest first."""
-    newest = (now() - timedelta(minutes=30)).replace(microsecond=0)
-    hourly = f"{newest.minute} * * * * {newest.second}"
-    before = [newest - timedelta(hours=h) for h in (2, 1)]
+    """Three hourly workflows whose last scheduled run was two fires before the time the
+    scheduler reads (it was down since): ``none`` skips both missed cycles, ``latest``
+    runs the newer, and ``all`` runs both, one after the other, oldest first."""
+    first = (now() + timedelta(minutes=5)).replace(microsecond=0)
+    hourly = f"{first.minute} * * * * {first.second}"
+    before = [first, first + timedelta(hours=1)]
+    newest = first + timedelta(hours=2)
     for policy in ("none", "latest", "all"):
         publish(service, f"{policy}_wf", {"cron": hourly, "catchup": policy})
         assert service.start_scheduled_run(f"{policy}_wf", cycle_id(before[0]),
                                            before[0].date().isoformat())
     wait_runs(service, "all_wf", 1)
 
-    service.start_scheduler()
-    # the second catch-up run of "all" starts in a later pass than the one that
-    # looked at every workflow first
-    caught_up = wait_runs(service, "all_wf", 3)
+    # the clock it reads stands half an hour after the newest fire; the service wakes
+    # only a scheduler of its own when a run ends, so this one looks often
+    ahead = newest + timedelta(minutes=30) - now()
+    scheduler = Scheduler(service, now=lambda: now() + ahead, rescan=0.1)
+    scheduler.start()
+    try:
+        # the second catch-up run of "all" starts in a later pass than the one that
+        # looked at every workflow first
+        caught_up = wait_runs(service, "all_wf", 3)
+    finally:
+        scheduler.stop()
 
     assert cycles(service, "none_wf") == before[:1]
     assert cycles(service, "latest_wf") == [before[0], newest]
     assert [cycle for cycle, _ in caught_up] == [*before, newest]
     (_, first), (_, second) = caught_up[1:]
     assert first.ended_at is not None and first.ended_at <= second.created_at
+
+
+def test_skipped_cycles_are_logged_once_per_workflow(service: BatchService,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    """Passes with an injected clock over three hourly workflows, whose first cycle ran:
+    ``none`` and ``latest`` tell in one line each which cycles they passed over, and
+    never tell a cycle twice; ``all`` skips none."""
+    first = (now() + timedelta(minutes=5)).replace(microsecond=0)
+    hourly = f"{first.minute} * * * * {first.second}"
+    for policy in ("none", "latest", "all"):
+        publish(service, f"{policy}_gap", {"cron": hourly, "catchup": policy})
+        assert service.start_scheduled_run(f"{policy}_gap", cycle_id(first),
+                                           first.date().isoformat())
+    clock = [first]
+    scheduler = Scheduler(service, now=lambda: clock[0])
+
+    def told(hours_later: timedelta) -> list[str]:
+        clock[0] = first + hours_later
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="jupyter_batch.scheduler"):
+            scheduler.run_due()
+        return [r.getMessage() for r in caplog.records]
+
+    def at(hours: int) -> str:
+        return cycle_id(first + timedelta(hours=hours))
+
+    assert told(timedelta(hours=3, minutes=30)) == [
+        f"skipped 2 missed cycles of latest_gap (catchup: latest): first {at(1)} last {at(2)}",
+        f"skipped 3 missed cycles of none_gap (catchup: none): first {at(1)} last {at(3)}"]
+    assert told(timedelta(hours=3, minutes=40)) == []
+    assert told(timedelta(hours=4, seconds=1)) == []  # on time: both start it
+    assert told(timedelta(hours=6, minutes=30)) == [
+        f"skipped 1 missed cycle of latest_gap (catchup: latest): first {at(5)} last {at(5)}",
+        f"skipped 2 missed cycles of none_gap (catchup: none): first {at(5)} last {at(6)}"]
+    assert cycles(service, "none_gap") == [first, first + timedelta(hours=4)]
 
 
 def test_a_restarted_scheduler_resumes_from_what_it_stored(servers: Servers) -> None:

@@ -3,6 +3,7 @@ resource to the version that is latest at publish time."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -197,6 +198,30 @@ def test_publishing_an_edited_draft_creates_the_next_version(stocked: BatchServi
     assert stocked.get_workflow("pipe").draft_changed is True
     assert stocked.publish("pipe").version.version == 2
     assert stocked.get_workflow("pipe").draft_changed is False
+
+
+@pytest.mark.parametrize(("schedule", "where", "what"), [
+    ({"once": "{past}"}, "schedule.once", "{past} is past"),
+    ({"cron": "0 * * * *", "end": "{past}"}, "schedule.end",
+     "no fire is left before its end {past}"),
+])
+def test_a_schedule_that_never_fires_again_is_saved_but_not_published(
+        service: BatchService, schedule: dict[str, str], where: str, what: str) -> None:
+    past = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat(timespec="seconds")
+    schedule = {k: v.format(past=past) for k, v in schedule.items()}
+    service.save_workflow(workflow_doc("late", schedule=schedule))
+
+    with pytest.raises(InvalidWorkflow) as raised:
+        service.publish("late")
+
+    [problem] = raised.value.problems
+    assert problem.where == where
+    assert problem.message.startswith(what.format(past=past) + " (now is ")
+    assert problem.message.endswith("): a schedule that never fires again cannot be "
+                                    "published; give a later time, or remove the schedule "
+                                    "to run the workflow by hand")
+    info = service.get_workflow("late")
+    assert (info.state, info.latest_version) == ("draft", None)
 
 
 def test_publish_of_an_unknown_workflow_is_not_found(service: BatchService) -> None:

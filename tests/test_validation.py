@@ -319,6 +319,27 @@ def test_a_once_that_is_not_a_timestamp(ctx: ValidationContext, once: str) -> No
                                                 "(e.g. 2026-12-01T02:00:00+01:00)")
 
 
+@pytest.mark.parametrize("cron", ["0 0 30 2 *", "0 0 31 4,6,9,11 *", "0 0 30 2 * 15"])
+def test_a_cron_that_never_fires(ctx: ValidationContext, cron: str) -> None:
+    assert only(workflow_doc(schedule={"cron": cron}), ctx) == Problem(
+        "schedule.cron", f"{cron!r} never fires: none of the months it names has the day "
+                         "it names")
+    for rare in ("0 0 29 2 *", "0 0 30 2 mon"):  # leap days; Feb 30 or any Monday
+        assert problems(workflow_doc(schedule={"cron": rare}), ctx) == [], rare
+
+
+@pytest.mark.parametrize(("start", "end"), [
+    ("2027-01-01", "2026-01-01"),
+    # a naive time is a wall time in the schedule's zone: 02:30 in Berlin is 00:30 UTC
+    ("2026-06-01T01:00:00+00:00", "2026-06-01T02:30:00"),
+])
+def test_a_start_after_the_end(ctx: ValidationContext, start: str, end: str) -> None:
+    schedule = {"cron": "* * * * *", "timezone": "Europe/Berlin", "start": start, "end": end}
+
+    assert only(workflow_doc(schedule=schedule), ctx) == Problem(
+        "schedule.start", f"start is after end ({start} > {end}): the schedule never fires")
+
+
 def test_valid_schedules(ctx: ValidationContext) -> None:
     for schedule in ({"once": "2026-12-01T02:00:00+01:00"}, {"once": "2026-12-01T01:00:00Z"},
                      {"cron": "*/15 8-18 * * mon-fri", "timezone": "America/New_York"},
@@ -349,6 +370,14 @@ def test_a_bad_workflow_field(ctx: ValidationContext, fields: dict[str, Any], wh
 
     assert problem.where == where
     assert expected in problem.message
+
+
+def test_a_parameter_may_not_take_the_name_of_the_cycle_variable(
+        ctx: ValidationContext) -> None:
+    """``${cycle}`` always means the scheduled fire (built-ins win over parameters)."""
+    assert only(workflow_doc(params={"cycle": "x"}), ctx) == Problem(
+        "params.cycle", "'cycle' is the name of a built-in variable; choose another "
+                        "parameter name")
 
 
 def test_a_workflow_needs_a_task(ctx: ValidationContext) -> None:

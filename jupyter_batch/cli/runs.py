@@ -150,7 +150,8 @@ def runs(args: argparse.Namespace) -> int:
         if args.json:
             emit_json(run_json(run))
             return 0
-        print(f"run {run.id}: {run.workflow} {run.logical_date} ({run.trigger}) "
+        trigger = f"{run.trigger}, cycle {run.cycle}" if run.cycle else run.trigger
+        print(f"run {run.id}: {run.workflow} {run.logical_date} ({trigger}) "
               f"{run.state.value}" + (f" — {run.message}" if run.message else ""))
         table(["TASK", "STATE", "ATTEMPT", "EXIT", "DURATION", "MESSAGE"],
               [[t.task_id, t.state.value, t.attempt, t.exit_code,

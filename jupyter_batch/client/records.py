@@ -50,6 +50,8 @@ class RunStatus:
     created_at: datetime
     message: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    #: a scheduled run's cycle (its fire time, ISO-8601 in UTC); None for other runs
+    cycle: str | None = None
     started_at: datetime | None = None
     ended_at: datetime | None = None
     tasks: list[TaskStatus] = field(default_factory=list)

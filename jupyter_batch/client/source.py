@@ -42,7 +42,7 @@ def run_record(data: JSON, definition: Workflow) -> Run:
     return Run(id=s.id, workflow=s.workflow, workflow_version=s.workflow_version,
                logical_date=s.logical_date, trigger=s.trigger, state=s.state,
                created_at=s.created_at, started_at=s.started_at, ended_at=s.ended_at,
-               params=s.params, definition=definition, message=s.message,
+               params=s.params, definition=definition, message=s.message, cycle=s.cycle,
                tasks=[TaskRun(task_id=t.id, state=t.state, attempt=t.attempt,
                               started_at=t.started_at, ended_at=t.ended_at,
                               exit_code=t.exit_code, log_path=None, message=t.message,

@@ -145,6 +145,9 @@ class Run:
     definition: LazyDefinition = LazyDefinition()
     message: str | None = None
     tasks: list[TaskRun] = field(default_factory=list)
+    #: the cycle a scheduled run is for: its fire time (``model.schedule.cycle_id``);
+    #: None for any other run
+    cycle: str | None = None
 
     def task(self, task_id: str) -> TaskRun:
         for task_run in self.tasks:

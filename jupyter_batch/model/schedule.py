@@ -32,6 +32,9 @@ fire and at most ``ON_TIME`` old; every other due cycle is a *catch-up* cycle:
 - ``latest`` starts the newest due cycle, on time or not; older ones are skipped.
 - ``all`` starts every due cycle, oldest first.
 
+``skipped_cycles`` says which cycles ``none`` and ``latest`` pass over, so they can be
+told (the scheduler logs them).
+
 ``max_active`` caps how many runs of the workflow may be active when a cycle starts:
 ``max_active_runs`` when the schedule sets it; otherwise one for a catch-up cycle (a
 backlog runs one run at a time, in order) and no cap for an on-time one (like cron, a
@@ -41,7 +44,7 @@ fire starts whether or not the previous run has ended).
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -255,6 +258,53 @@ def due_cycles(schedule: Schedule, anchor: datetime, now: datetime,
     late = now - newest > on_time
     if policy == "latest" or not late:
         yield Due(newest, catch_up=late)
+
+
+#: how many skipped cycles ``skipped_cycles`` counts one by one; past that it says "more"
+#: (a per-second cron down for a week skipped 604,800: walking them all would hold up
+#: the scheduling pass)
+SKIPPED_COUNTED = 10_000
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """Cycles passed over for good: the oldest, the newest, and how many."""
+
+    first: datetime
+    last: datetime
+    #: exact up to ``SKIPPED_COUNTED``; beyond, ``SKIPPED_COUNTED + 1`` ("more than")
+    count: int
+
+
+def skipped_cycles(schedule: Schedule, after: datetime, now: datetime,
+                   due: Collection[datetime]) -> Skipped | None:
+    """The fires after ``after`` up to ``now`` that are not ``due`` (what ``due_cycles``
+    yields for the same ``now``), under ``none`` or ``latest``: those never run. None
+    when there are none, and always under ``all``, which skips nothing.
+
+    >>> hourly = Schedule(cron="0 * * * *", catchup="latest")
+    >>> at = datetime(2026, 11, 22, 3, 30, tzinfo=UTC)
+    >>> s = skipped_cycles(hourly, at - timedelta(hours=3), at, [at.replace(minute=0)])
+    >>> (s.count, s.first.hour, s.last.hour)
+    (2, 1, 2)
+    """
+    if schedule.catchup_policy == "all":
+        return None
+    fires = fires_after(schedule, after)
+    first = next(fires, None)
+    if first is None or first > now or first in due:
+        return None  # the common case: the next fire is the one due, or still to come
+    count, last = 1, first
+    for fire in fires:
+        if fire > now or fire in due:
+            break
+        if count == SKIPPED_COUNTED:
+            newest = last_fire(schedule, now)
+            while newest is not None and newest in due:
+                newest = last_fire(schedule, newest - _MICROSECOND)
+            return Skipped(first, newest or last, count + 1)
+        count, last = count + 1, fire
+    return Skipped(first, last, count)
 
 
 def max_active(schedule: Schedule, due: Due) -> int | None:

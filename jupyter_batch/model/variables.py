@@ -47,6 +47,8 @@ class RunContext:
     run_id: int
     logical_date: str
     trigger: str
+    #: a scheduled run's cycle (its fire time, ISO-8601 in UTC); None for other runs
+    cycle: str | None = None
 
 
 def builtin_variables(ctx: RunContext, task_id: str, attempt: int) -> dict[str, str]:
@@ -54,6 +56,8 @@ def builtin_variables(ctx: RunContext, task_id: str, attempt: int) -> dict[str, 
 
     ``ds`` is the logical date, ``ds_nodash`` its compact form, ``prev_ds``/``next_ds``
     the days around it; ``${ds-7}`` style offsets are available in argv placeholders.
+    ``cycle`` is a scheduled run's fire time (empty for other runs): it tells a catch-up
+    run, started late, which fire it stands for.
     """
     return {**_run_variables(ctx), "task": task_id, "attempt": str(attempt)}
 
@@ -75,6 +79,7 @@ def _run_variables(ctx: RunContext) -> dict[str, str]:
         "task": "",
         "attempt": "",
         "trigger": ctx.trigger,
+        "cycle": ctx.cycle or "",
     }
 
 

@@ -48,7 +48,8 @@ def workflow_summary_json(info: Any, last: Any, next_run: datetime | None) -> JS
 def run_json(run: Any) -> JSON:
     """A run, with its task runs when it was read with them."""
     data = {"id": run.id, "workflow": run.workflow, "workflow_version": run.workflow_version,
-            "logical_date": run.logical_date, "trigger": run.trigger, "state": run.state,
+            "logical_date": run.logical_date, "trigger": run.trigger, "cycle": run.cycle,
+            "state": run.state,
             "message": run.message, "params": run.params, "created_at": run.created_at,
             "started_at": run.started_at, "ended_at": run.ended_at}
     if run.tasks:

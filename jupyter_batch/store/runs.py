@@ -42,7 +42,7 @@ def _run(row: Row, tasks: list[TaskRun]) -> Run:
                logical_date=row.logical_date, trigger=row.trigger, state=RunState(row.state),
                created_at=row.created_at, started_at=row.started_at, ended_at=row.ended_at,
                params=row.params or {}, definition=row.definition, message=row.message,
-               tasks=tasks)
+               tasks=tasks, cycle=row.cycle)
 
 
 class RunRepo:

@@ -72,6 +72,9 @@ workflows = Table(
     Column("latest_version", Integer),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # when it last became published (from draft or offline): no earlier cycle is due.
+    # Empty for a workflow published before migration 0003.
+    Column("live_since", UTCDateTime),
 )
 
 workflow_versions = Table(

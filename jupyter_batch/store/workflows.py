@@ -109,6 +109,14 @@ class WorkflowRepo:
         with reading(self._engine) as conn:
             return [_version(row.name, row) for row in conn.execute(query)]
 
+    def live_since(self) -> dict[str, datetime]:
+        """When each published workflow last went live (was published from draft or
+        offline); a workflow published before the database kept it is left out."""
+        query = (select(wf_table.c.name, wf_table.c.live_since)
+                 .where(wf_table.c.state == PUBLISHED, wf_table.c.live_since.is_not(None)))
+        with reading(self._engine) as conn:
+            return {row.name: row.live_since for row in conn.execute(query)}
+
     # --- writing ---------------------------------------------------------------------
 
     def save_draft(self, wf: Workflow, create: bool = False) -> WorkflowInfo:
@@ -136,12 +144,15 @@ class WorkflowRepo:
         definition = pinned.to_dict()
         with self._engine.begin() as conn:
             row = self._row(conn, name)
+            # going live (from draft or offline) is what starts its schedule; publishing
+            # a live workflow again keeps the cycles it missed while no scheduler ran
+            live = {} if row.state == PUBLISHED else {"live_since": now}
             if row.latest_version is not None:
                 latest = conn.execute(select(wv).where(
                     wv.c.workflow_id == row.id, wv.c.version == row.latest_version)).first()
                 if latest is not None and latest.definition == definition:
                     conn.execute(update(wf_table).where(wf_table.c.id == row.id)
-                                 .values(state=PUBLISHED, updated_at=now))
+                                 .values(state=PUBLISHED, updated_at=now, **live))
                     return PublishResult(_version(name, latest), created=False)
             tasks = {t.id for t in pinned.tasks}
             if waiting := _referrers(conn, name, lambda task: task is not None
@@ -154,7 +165,8 @@ class WorkflowRepo:
                                            definition=definition, author=author,
                                            message=message, published_at=now))
             conn.execute(update(wf_table).where(wf_table.c.id == row.id)
-                         .values(state=PUBLISHED, latest_version=number, updated_at=now))
+                         .values(state=PUBLISHED, latest_version=number, updated_at=now,
+                                 **live))
         return PublishResult(WorkflowVersion(name=name, version=number, definition=pinned,
                                              published_at=now, author=author, message=message),
                              created=True)

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from jupyter_batch.service import BatchService
 from tests.conftest import JUPYTER
 from tests.engine_fixtures import PATIENCE, flow, process_gone, q, shell
 from tests.helpers import AUTHOR, Result
@@ -113,6 +114,24 @@ def test_runs_lists_runs_and_shows_one_run_task_by_task(cli: Cli, write: Write) 
     rows = {line.split()[0]: line.split() for line in shown[2:]}
     assert rows["a"][1:4] == ["success", "1", "0"]
     assert rows["b"][1:4] == ["failed", "1", "4"]
+
+
+def test_a_scheduled_run_shows_its_cycle_and_its_tasks_see_it(cli: Cli, write: Write,
+                                                               service: BatchService) -> None:
+    write("daily.workflow.json", flow("daily", [shell("a", 'echo "cycle=$BATCH_CYCLE"')],
+                                      schedule={"cron": "0 2 * * *"}))
+    assert cli("workflow", "save", "daily.workflow.json").code == 0
+    assert cli("workflow", "publish", "daily").code == 0
+    cycle = "2026-11-22T02:00:00+00:00"
+    assert service.start_scheduled_run("daily", cycle, "2026-11-22")
+    [run] = service.list_runs("daily")[0]
+    service.wait_run(run.id)
+
+    shown = cli("runs", str(run.id)).out.splitlines()
+    assert shown[0] == f"run {run.id}: daily 2026-11-22 (schedule, cycle {cycle}) success"
+    assert cli("runs", str(run.id), "--json").json()["cycle"] == cycle
+    assert cli("runs", "--json").json()["runs"][0]["cycle"] == cycle
+    assert f"cycle={cycle}\n" in cli("logs", str(run.id), "a").out
 
 
 def test_reruns_and_recovery_are_previewed_then_run_with_their_attempts_kept(

@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from jupyter_batch.errors import BatchError
@@ -48,6 +50,29 @@ def test_the_migrations_build_exactly_the_declared_tables(store: Store) -> None:
         differences = compare_metadata(context, metadata)
 
     assert differences == []
+
+
+def test_a_database_at_0002_is_upgraded_keeping_its_workflows(
+        data_dir: Path, db_url: str | None, raw_engine: Engine, sql: Sql) -> None:
+    """0003 adds ``workflows.live_since``, empty for a workflow published before it."""
+    data_dir.mkdir(parents=True)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with raw_engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0002")
+    sql("INSERT INTO workflows (name, state, draft, latest_version, created_at, updated_at) "
+        "VALUES ('old', 'published', '{}', NULL, '2026-01-01 00:00:00', "
+        "'2026-01-01 00:00:00')")
+
+    store = Store(data_dir, db_url)
+    try:
+        assert current_revision(store.engine) == SCHEMA_HEAD
+        assert sql("SELECT name, state, live_since FROM workflows") == [
+            ("old", "published", None)]
+        assert store.workflows.live_since() == {}
+    finally:
+        store.close()
 
 
 def test_sqlite_is_in_wal_mode_with_foreign_keys_on(data_dir: Path) -> None:

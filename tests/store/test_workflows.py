@@ -158,6 +158,24 @@ def test_publishing_again_brings_an_offline_workflow_back(store: Store) -> None:
     assert store.workflows.get("wf").state == "published"
 
 
+def test_live_since_is_when_a_workflow_last_became_published(store: Store) -> None:
+    """Going live — from draft, or from offline even without a new version — sets it;
+    publishing a workflow that is live already (a new version or not) keeps it."""
+    store.workflows.save_draft(wf())
+    first = store.workflows.publish("wf", wf(), "ann", "").version.published_at
+    assert store.workflows.live_since() == {"wf": first}
+
+    store.workflows.publish("wf", wf(), "ann", "")
+    second = store.workflows.publish("wf", wf(tasks=[shell("a", "echo 2")]), "ann", "")
+    assert store.workflows.live_since() == {"wf": first}
+
+    store.workflows.offline("wf")
+    assert store.workflows.live_since() == {}
+    store.workflows.publish("wf", wf(tasks=[shell("a", "echo 2")]), "ann", "")
+    [back] = store.workflows.live_since().values()
+    assert back > second.version.published_at
+
+
 def test_unknown_workflows_and_versions_are_not_found(store: Store) -> None:
     for ask in (lambda: store.workflows.get("nope"),
                 lambda: store.workflows.versions("nope"),

@@ -115,6 +115,9 @@ class _Listener:
 
     def __init__(self, addr: str) -> None:
         self.drivers: list[Driver] = []
+        #: requests being answered: closing waits for them (a stop that has asked its
+        #: run to end tells the asker how it ended before the service goes)
+        self._serving: set[threading.Thread] = set()
         self._address = addr
         self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         _bind(self._socket, addr)
@@ -128,6 +131,10 @@ class _Listener:
             self._socket.shutdown(socket.SHUT_RDWR)
         self._socket.close()
         self._thread.join(timeout=5)
+        with _lock:
+            serving = list(self._serving)
+        for thread in serving:
+            thread.join(timeout=5)
         _unbind(self._address)
 
     def _accept(self) -> None:
@@ -139,10 +146,20 @@ class _Listener:
             if not _same_user(conn):
                 conn.close()
                 continue
-            threading.Thread(target=self._serve, args=(conn,), name="batch-stop-request",
-                             daemon=True).start()
+            thread = threading.Thread(target=self._serve, args=(conn,),
+                                      name="batch-stop-request", daemon=True)
+            with _lock:
+                self._serving.add(thread)
+            thread.start()
 
     def _serve(self, conn: socket.socket) -> None:
+        try:
+            self._answer(conn)
+        finally:
+            with _lock:
+                self._serving.discard(threading.current_thread())
+
+    def _answer(self, conn: socket.socket) -> None:
         with conn, conn.makefile("rw", encoding="ascii", newline="\n") as stream:
             try:
                 verb, _, arg = stream.readline(64).strip().partition(" ")

@@ -164,3 +164,33 @@ def test_changes_told_by_another_user_are_ignored(tmp_path: Path) -> None:
     finally:
         stop_observing()
     assert heard == [{"n": 1, "pad": "x" * 60}]
+
+
+def test_ending_the_listener_lets_a_stop_under_way_answer_first(tmp_path: Path) -> None:
+    """A `jupyter batch run` whose run was stopped from another terminal closes its
+    service as soon as the run has ended: the stop request still being answered must
+    finish (reading the final state) before the store goes. Before, it raced the close
+    and the asker was told the process "takes no stop requests"."""
+    ended = threading.Event()
+    closed = threading.Event()
+
+    def wait(run_id: int) -> str:
+        ended.wait()
+        if closed.is_set():  # what reading a closed store does
+            raise RuntimeError("the store is closed")
+        return "cancelled"
+
+    unlisten = control.listen(tmp_path, lambda run_id: run_id == 7, wait)
+    answers: list[str | None] = []
+    asker = threading.Thread(target=lambda: answers.append(
+        control.ask_to_stop(tmp_path, os.getpid(), 7, wait=True, timeout=10)))
+    asker.start()
+    wait_for(lambda: any(t.name == "batch-stop-request" for t in threading.enumerate()),
+             "the request to be taken")
+    threading.Timer(0.2, ended.set).start()  # the run ends a moment later
+
+    unlisten()  # the service closes...
+    closed.set()  # ...and its store with it
+    asker.join(timeout=10)
+
+    assert answers == ["cancelled"]

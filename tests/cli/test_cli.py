@@ -3,14 +3,16 @@ error as exactly one line on stderr with exit status 2."""
 
 from __future__ import annotations
 
+import argparse
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from jupyter_batch import library
+from jupyter_batch.cli import build_parser
 from jupyter_batch.engine import RunFolders
 from jupyter_batch.service import BatchService
 from tests.helpers import AUTHOR, Result, canonical, shell, workflow_doc
@@ -129,6 +131,41 @@ def test_an_error_is_one_line_on_stderr_and_exit_2(cli: Cli, write: Write, workd
     (workdir / "folder.sh").mkdir()
 
     assert_one_error_line(cli(*args), expected)
+
+
+def commands(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    """The parsers of every command (``jupyter batch workflow show``, ``... logs``)."""
+    subparsers = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subparsers:
+        yield parser
+    for action in subparsers:
+        for sub in action.choices.values():
+            yield from commands(sub)
+
+
+def required(parser: argparse.ArgumentParser) -> list[str]:
+    """A value for each argument the command requires."""
+    words = []
+    for action in parser._actions:
+        if not action.option_strings:
+            words.append("1")
+        elif action.required:
+            words += [action.option_strings[0], "1"]
+    return words
+
+
+#: every command, with what it requires
+COMMANDS = [(p.prog.split()[2:], required(p)) for p in commands(build_parser())]
+
+
+@pytest.mark.parametrize(("command", "values"), COMMANDS, ids=[" ".join(c) for c, _ in COMMANDS])
+def test_an_unknown_option_is_refused_by_name_of_the_command_it_was_given_to(
+        cli: Cli, command: list[str], values: list[str]) -> None:
+    name = " ".join(["jupyter batch", *command])
+
+    assert_one_error_line(cli(*command, *values, "--no-such-option"),
+                          f"error: {name}: unrecognized arguments: --no-such-option "
+                          f"(see {name} --help)")
 
 
 def test_a_corrupted_blob_is_refused_by_cat(cli: Cli, service: BatchService,

@@ -94,7 +94,12 @@ class BatchHandler(APIHandler):
 
     @property
     def service(self) -> BatchService:
-        return self.settings["batch_service"]
+        """The extension's service; 503 with the reason when it could not start."""
+        service = self.settings.get("batch_service")
+        if service is None:
+            raise web.HTTPError(
+                503, f"jupyter-batch did not start: {self.settings['batch_service_error']}")
+        return service
 
     async def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run a (blocking) service call on a thread: the event loop never waits."""

@@ -6,8 +6,10 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -278,7 +280,7 @@ def test_workflow_validate_save_list_show_publish_offline_export(
 
     listed = cli("workflow", "list")
     assert listed.out.splitlines()[0].split() == ["NAME", "STATE", "VERSION", "SCHEDULE",
-                                                  "UPDATED"]
+                                                  "NEXT", "UPDATED"]
     assert "cron '0 2 * * *' (UTC)" in listed.out.splitlines()[1]
 
     published = cli("workflow", "publish", "pipe", "-m", "first", "--json").json()
@@ -311,6 +313,52 @@ def test_workflow_validate_save_list_show_publish_offline_export(
     assert (workdir / "out.workflow.json").read_text() == path.read_text()
     pinned = json.loads(cli("workflow", "export", "pipe", "--version", "1").out)
     assert pinned == published["definition"]
+
+
+def next_half_past_nine_in_kolkata() -> str:
+    zone = ZoneInfo("Asia/Kolkata")  # no daylight saving: a day is always 24 hours
+    now = datetime.now(zone)
+    today = now.replace(hour=9, minute=30, second=0, microsecond=0)
+    return (today if now < today else today + timedelta(days=1)).isoformat()
+
+
+def test_list_and_show_tell_the_next_fire_in_the_schedules_own_time_zone(
+        cli: Cli, service: BatchService) -> None:
+    kolkata = {"cron": "30 9 * * *", "timezone": "Asia/Kolkata"}
+    service.save_workflow(workflow_doc("daily", schedule=kolkata))
+    service.publish("daily")
+    service.save_workflow(workflow_doc("manual"))
+    service.publish("manual")
+    service.save_workflow(workflow_doc("drafted", schedule=kolkata))
+    before = next_half_past_nine_in_kolkata()
+
+    listed = cli("workflow", "list")
+    rows = {line.split()[0]: line for line in listed.out.splitlines()[1:]}
+    as_json = {w["name"]: w for w in cli("workflow", "list", "--json").json()}
+    shown = cli("workflow", "show", "daily")
+    shown_json = cli("workflow", "show", "daily", "--json").json()
+    after = next_half_past_nine_in_kolkata()
+
+    header = listed.out.splitlines()[0]
+    assert header.split() == ["NAME", "STATE", "VERSION", "SCHEDULE", "NEXT", "UPDATED"]
+    column = header.index("NEXT")
+    nexts = {name: row[column:].split("  ")[0] for name, row in rows.items()}
+    fire = {before, after}
+    assert nexts["daily"] in {f"{at[:10]} 09:30 (Asia/Kolkata)" for at in fire}
+    assert nexts["manual"] == nexts["drafted"] == "-"
+    assert datetime.fromisoformat(as_json["daily"]["next_run_at"]) in {
+        datetime.fromisoformat(at) for at in fire}  # the same instant, as REST tells it
+    assert as_json["manual"]["next_run_at"] is as_json["drafted"]["next_run_at"] is None
+    assert f"  next run: {nexts['daily']}\n" in shown.out
+    assert shown_json["next_run_at"] == as_json["daily"]["next_run_at"]
+    assert [v["version"] for v in shown_json["versions"]] == [1]
+
+    # a draft in another zone is not what fires: the published schedule is
+    service.save_workflow(workflow_doc("daily", schedule={**kolkata,
+                                                          "timezone": "Europe/Berlin"}))
+    (row,) = [line for line in cli("workflow", "list").out.splitlines()
+              if line.startswith("daily ")]
+    assert "(Europe/Berlin)" in row and nexts["daily"] in row
 
 
 def test_offline_of_a_draft_is_a_conflict(cli: Cli, service: BatchService) -> None:

@@ -62,7 +62,7 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def status(args: argparse.Namespace) -> int:
-    lease_given(args)  # meaningless here, but never accepted when it could not be used
+    lease_given(args)  # unused by --status, yet a value that is refused is never taken
     found = open_service().scheduler_status()
     if args.json:
         emit_json({"leader": found.leader, "leading_for": found.leading_for})

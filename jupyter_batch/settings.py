@@ -8,6 +8,7 @@ so both agree on where state lives and how tasks run.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from traitlets import Dict, Float, Integer, TraitError, Unicode, validate
@@ -19,6 +20,12 @@ from .executors import registry as executors
 from .service import SCHEDULER_LEASE, BatchService
 
 _POOL_KEYS = {"slots", "timeout", "memory_mb", "cpu_seconds"}
+
+
+def positive_seconds(value: float) -> bool:
+    """Whether ``value`` can be a length of time in seconds that must pass: above 0 and
+    finite (NaN compares false to everything, so a bare ``<= 0`` lets it through)."""
+    return math.isfinite(value) and value > 0
 
 
 class BatchSettings(Configurable):
@@ -95,7 +102,7 @@ class BatchSettings(Configurable):
 
     @validate("scheduler_lease")
     def _check_lease(self, proposal: dict[str, Any]) -> float:
-        if proposal["value"] <= 0:
+        if not positive_seconds(proposal["value"]):
             raise TraitError("scheduler_lease must be a positive number of seconds")
         return float(proposal["value"])
 

@@ -138,3 +138,20 @@ def test_status_tells_who_leads_and_a_clean_stop_frees_the_store_at_once(
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=30) == 0
     assert schedulers.command("scheduler", "--status") == "no scheduler leads this store now\n"
+
+
+@pytest.mark.parametrize("lease", ["0", "-1", "-0.5", "nan", "inf"])
+def test_a_lease_that_is_not_a_positive_number_of_seconds_is_bad_input(
+        tmp_path: Path, lease: str) -> None:
+    data_dir = tmp_path / "batch"
+    env = {**os.environ, "JUPYTER_BATCH_DIR": str(data_dir)}
+    try:
+        proc = subprocess.run([str(JUPYTER), "batch", "scheduler", "--lease", lease], env=env,
+                              capture_output=True, text=True, timeout=20)
+    except subprocess.TimeoutExpired:  # it took the value, and serves (or spins) with it
+        pytest.fail(f"--lease {lease} was taken: the scheduler ran")
+
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr.splitlines() == [
+        f"error: --lease must be a positive number of seconds, not {float(lease):g}"]
+    assert not data_dir.exists(), "refused before the store is opened"

@@ -17,6 +17,8 @@ from . import library, resources, runs, scheduler, warehouse, workflows
 from .output import fail
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+#: where the parser of the command the words were for is noted while they are parsed
+_COMMAND = "_batch_command_parser"
 
 
 def whole_number(text: str) -> int:
@@ -41,6 +43,23 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
         # one check for every number argument of every command, present and future
         self.register("type", int, whole_number)
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        parsed, extras = super().parse_known_args(args, namespace)
+        # the innermost command parsed returns first: it is the one the words were for
+        if not hasattr(parsed, _COMMAND):
+            setattr(parsed, _COMMAND, self)
+        return parsed, extras
+
+    def parse_args(self, args: Any = None, namespace: Any = None) -> Any:
+        """As argparse's, but words nothing took are refused by the command they were
+        given to (``jupyter batch logs: unrecognized arguments: --json``), not by the
+        top parser, which is where argparse collects them."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        command = vars(parsed).pop(_COMMAND, self)
+        if extras:
+            command.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_BAD_INPUT, f"error: {self.prog}: {message} (see {self.prog} --help)\n")

@@ -27,17 +27,32 @@ def _describe(status: Any) -> str:
     return f"{status.leader} leads this store (for {status.leading_for:.0f} s)"
 
 
+def lease_given(args: argparse.Namespace) -> float | None:
+    """``--lease``, when given: InvalidInput unless it is a positive number of seconds,
+    as ``c.BatchApp.scheduler_lease`` must be (0 or less would renew it in a busy loop,
+    and 0 must not mean "the default")."""
+    from ..errors import InvalidInput
+    from ..settings import positive_seconds
+
+    if args.lease is not None and not positive_seconds(args.lease):
+        raise InvalidInput(f"--lease must be a positive number of seconds, not {args.lease:g}")
+    return args.lease
+
+
 def serve(args: argparse.Namespace) -> int:
     from ..settings import BatchSettings
 
+    lease = lease_given(args)  # before anything opens: bad input changes nothing
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     settings = BatchSettings.from_jupyter_config()
+    if lease is not None:
+        settings.scheduler_lease = lease
     service = settings.make_service()
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, lambda *_: stopping.set())
     try:
-        service.start_scheduler(args.lease or settings.scheduler_lease)
+        service.start_scheduler(settings.scheduler_lease)
         print(f"jupyter-batch scheduler: state in {service.data_dir}; "
               f"{_describe(service.scheduler_status())}", flush=True)
         stopping.wait()
@@ -47,6 +62,7 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def status(args: argparse.Namespace) -> int:
+    lease_given(args)  # unused by --status, yet a value that is refused is never taken
     found = open_service().scheduler_status()
     if args.json:
         emit_json({"leader": found.leader, "leading_for": found.leading_for})

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..model.wire import workflow_json
+from ..model.wire import workflow_json, workflow_summary_json
 from .context import open_service
 from .output import emit_json, fail, table, when, write_out
 
@@ -61,15 +62,29 @@ def _schedule_words(wf: Any) -> str:
     return f"cron '{s.cron}' ({s.tz})"
 
 
+def _next_words(service: Any, info: Any, at: datetime | None) -> str:
+    """The next fire ``at`` (an instant of the published version's schedule) as the
+    clocks of that schedule's zone show it, the zone named; ``-`` when none is due."""
+    if at is None:
+        return "-"
+    from zoneinfo import ZoneInfo
+
+    wf = service.workflow_version(info.name).definition if info.draft_changed else info.draft
+    zone = wf.schedule.tz if wf.schedule else "UTC"
+    return f"{at.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} ({zone})"
+
+
 def list_(args: argparse.Namespace) -> int:
-    items = open_service().list_workflows()
+    service = open_service()
+    items = service.workflow_overview()
     if args.json:
-        emit_json([workflow_json(i) for i in items])
+        emit_json([workflow_summary_json(*item) for item in items])
     else:
-        table(["NAME", "STATE", "VERSION", "SCHEDULE", "UPDATED"],
+        table(["NAME", "STATE", "VERSION", "SCHEDULE", "NEXT", "UPDATED"],
               [[i.name, i.state + (" (draft changed)" if i.state != "draft" and i.draft_changed
                                    else ""),
-                i.latest_version, _schedule_words(i.draft), when(i.updated_at)] for i in items],
+                i.latest_version, _schedule_words(i.draft), _next_words(service, i, at),
+                when(i.updated_at)] for i, _, at in items],
               "no workflows yet: save one with 'jupyter batch workflow save FILE'")
     return 0
 
@@ -86,10 +101,10 @@ def show(args: argparse.Namespace) -> int:
             print(f"{v.name} version {v.version}, published {when(v.published_at)} by {v.author}")
             print(v.definition.to_json(), end="")
         return 0
-    info = service.get_workflow(args.name)
+    info, last, at = service.workflow_summary(args.name)
     versions = service.workflow_versions(args.name)
     if args.json:
-        data = workflow_json(info)
+        data = workflow_summary_json(info, last, at)
         data["versions"] = [{"version": v.version, "author": v.author, "message": v.message,
                              "published_at": v.published_at.isoformat()} for v in versions]
         emit_json(data)
@@ -100,6 +115,8 @@ def show(args: argparse.Namespace) -> int:
     if wf.description:
         print(f"  {wf.description}")
     print(f"  schedule: {_schedule_words(wf)}")
+    if at is not None:
+        print(f"  next run: {_next_words(service, info, at)}")
     for ref in wf.references:
         print(f"  reference {ref.id} -> workflow {ref.workflow}" + (f".{ref.task}" if ref.task
                                                                     else ""))

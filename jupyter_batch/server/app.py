@@ -12,6 +12,7 @@ from pathlib import Path
 
 from jupyter_server.extension.application import ExtensionApp
 
+from ..errors import BatchError
 from ..settings import BatchSettings
 from .events import EventBridge
 from .routes import url_table
@@ -25,7 +26,14 @@ class BatchApp(BatchSettings, ExtensionApp):
     load_other_extensions = True
 
     def initialize_settings(self) -> None:
-        self.service = self.make_service()
+        try:
+            self.service = self.make_service()
+        except BatchError as exc:
+            # a setting the user chose (a data folder that is a file, or read-only): one
+            # line in the server's log, and the routes answer with it rather than 404
+            self.serverapp.log.error("jupyter-batch: %s", exc)
+            self.settings["batch_service_error"] = exc
+            return
         self.events = EventBridge(self.serverapp.event_logger, self.service)
         self.settings["batch_service"] = self.service
         self.service.start_scheduler(self.scheduler_lease)

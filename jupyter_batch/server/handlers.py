@@ -59,18 +59,27 @@ def run_id_of(text: str) -> int:
 #: what each kind of body field must be, as a message says it
 _FIELD_KINDS: dict[type, str] = {bool: "true or false", str: "a string", dict: "an object"}
 
+#: a body field's kind: bool, str or dict, or a tuple of them (any one will do)
+Kind = type | tuple[type, ...]
 
-def field(body: dict[str, Any], name: str, kind: type, default: Any = None) -> Any:
-    """``body[name]`` when it is of ``kind`` (bool, str or dict), ``default`` when it is
-    missing or null; InvalidInput naming the field and the value otherwise. Every handler
-    reads its body's fields here: ``bool("false")`` is true, and ``str({"a": 1})`` a
-    message nobody wrote."""
-    value = body.get(name)
-    if value is None:
-        return default
-    if not isinstance(value, kind):
-        raise InvalidInput(f"{name!r} must be {_FIELD_KINDS[kind]}, not {shown(value)}")
-    return value
+
+def read_fields(body: dict[str, Any], kinds: dict[str, Kind]) -> dict[str, Any]:
+    """The fields of ``body`` named by ``kinds``, each of its kind, None when missing or
+    null; InvalidInput naming a field ``kinds`` does not name (a typo such as ``param``
+    is never silently dropped), or a value of another kind. Every body of named fields is
+    read here: ``bool("false")`` is true, and ``str({"a": 1})`` a message nobody wrote."""
+    for name in body:
+        if name not in kinds:
+            known = ", ".join(sorted(kinds)) or "none"
+            raise InvalidInput(f"unknown field {name!r} (fields: {known})")
+    values: dict[str, Any] = {}
+    for name, kind in kinds.items():
+        value = values[name] = body.get(name)
+        if value is not None and not isinstance(value, kind):
+            words = " or ".join(_FIELD_KINDS[k] for k in (kind if isinstance(kind, tuple)
+                                                          else (kind,)))
+            raise InvalidInput(f"{name!r} must be {words}, not {shown(value)}")
+    return values
 
 
 _STATUS = ((InvalidInput, 400), (NotFound, 404), (Conflict, 409), (CorruptBlob, 500))
@@ -94,7 +103,12 @@ class BatchHandler(APIHandler):
 
     @property
     def service(self) -> BatchService:
-        return self.settings["batch_service"]
+        """The extension's service; 503 with the reason when it could not start."""
+        service = self.settings.get("batch_service")
+        if service is None:
+            raise web.HTTPError(
+                503, f"jupyter-batch did not start: {self.settings['batch_service_error']}")
+        return service
 
     async def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run a (blocking) service call on a thread: the event loop never waits."""
@@ -114,7 +128,9 @@ class BatchHandler(APIHandler):
         return getattr(user, "name", "") or user.username
 
     def body(self) -> dict[str, Any]:
-        """The JSON object sent, or {} for an empty body; 400 for anything else."""
+        """The JSON object sent, or {} for an empty body; 400 for anything else. A body
+        of named fields is read with ``fields``; this is for a workflow document, which
+        validation checks field by field."""
         if not self.request.body:
             return {}
         try:
@@ -126,6 +142,10 @@ class BatchHandler(APIHandler):
         if bad := non_finite(data):
             raise InvalidInput("; ".join(str(p) for p in bad))
         return data
+
+    def fields(self, **kinds: Kind) -> dict[str, Any]:
+        """The body, an object of the fields ``kinds`` names (see ``read_fields``)."""
+        return read_fields(self.body(), kinds)
 
     def int_arg(self, name: str, default: int | None = None) -> int | None:
         raw = self.get_query_argument(name, None)
@@ -219,36 +239,42 @@ class WorkflowHandler(BatchHandler):
         self.finish()
 
 
+#: the body fields of each POST /workflows/NAME/ACTION
+WORKFLOW_ACTION_FIELDS: dict[str, dict[str, Kind]] = {
+    "prerun": {"date": str, "params": dict, "workflow": (str, dict)},
+    "runs": {"date": str, "params": dict},
+    "backfill": {"start": str, "end": str, "params": dict},
+    "publish": {"message": str},
+    "offline": {},
+}
+
+
 class WorkflowActionHandler(BatchHandler):
     """POST /workflows/NAME/(prerun|publish|offline|runs|backfill)."""
 
     @web.authenticated
     @authorized
     async def post(self, name: str, action: str) -> None:
-        body = self.body()
+        body = self.fields(**WORKFLOW_ACTION_FIELDS[action])
         service = self.service
-        params = field(body, "params", dict)
-        date = field(body, "date", str)
         if action == "prerun":
             # the saved draft, or a workflow document sent along (nothing is saved)
-            document = body.get("workflow", name)
-            if not isinstance(document, (str, dict)) or (
-                    isinstance(document, dict) and document.get("name", name) != name):
+            document = name if body["workflow"] is None else body["workflow"]
+            if isinstance(document, dict) and document.get("name", name) != name:
                 raise InvalidInput(f"'workflow' must be a workflow document named {name!r}")
-            run_id = await self.call(service.prerun, document, date, params)
+            run_id = await self.call(service.prerun, document, body["date"], body["params"])
             self.reply({"run_id": run_id}, 202)
         elif action == "runs":
-            run_id = await self.call(service.trigger, name, date, params)
+            run_id = await self.call(service.trigger, name, body["date"], body["params"])
             self.reply({"run_id": run_id}, 202)
         elif action == "backfill":
-            start, end = field(body, "start", str), field(body, "end", str)
+            start, end = body["start"], body["end"]
             if start is None or end is None:
                 raise InvalidInput("a backfill needs 'start' and 'end' dates")
-            run_ids = await self.call(service.backfill, name, start, end, params)
+            run_ids = await self.call(service.backfill, name, start, end, body["params"])
             self.reply({"run_ids": run_ids}, 202)
         elif action == "publish":
-            result = await self.call(service.publish, name, field(body, "message", str, ""),
-                                     self.author)
+            result = await self.call(service.publish, name, body["message"] or "", self.author)
             self.reply({"name": name, "version": result.version.version,
                         "created": result.created,
                         "definition": result.version.definition.to_dict()})
@@ -304,26 +330,34 @@ class RunHandler(BatchHandler):
         self.reply({**run_json(run), "definition": definition})
 
 
+#: the body fields of each POST /runs/ID/ACTION
+RUN_ACTION_FIELDS: dict[str, dict[str, Kind]] = {
+    "stop": {},
+    "rerun": {"task": str, "downstream": bool, "preview": bool, "latest": bool},
+    "recover": {"preview": bool, "latest": bool},
+}
+
+
 class RunActionHandler(BatchHandler):
     """POST /runs/ID/(stop|rerun|recover)."""
 
     @web.authenticated
     @authorized
     async def post(self, run_id: str, action: str) -> None:
-        body = self.body()
-        service, rid = self.service, run_id_of(run_id)
+        rid = run_id_of(run_id)  # a run that cannot exist is 404, whatever the body says
+        body = self.fields(**RUN_ACTION_FIELDS[action])
+        service = self.service
         if action == "stop":
             await self.call(service.request_stop, rid)
             self.reply({"run_id": rid, "stopping": True}, 202)
             return
-        preview = field(body, "preview", bool, False)
-        latest = field(body, "latest", bool, False)
+        preview, latest = bool(body["preview"]), bool(body["latest"])
         if action == "rerun":
-            task = field(body, "task", str)
+            task = body["task"]
             if task is None:
                 raise InvalidInput("a rerun needs 'task': the id of the task to run again")
-            plan = await self.call(service.rerun, rid, task,
-                                   field(body, "downstream", bool, False), preview, latest)
+            plan = await self.call(service.rerun, rid, task, bool(body["downstream"]),
+                                   preview, latest)
         else:
             plan = await self.call(service.recover, rid, preview, latest)
         self.reply({"run_id": plan.run_id, "tasks": plan.tasks, "started": plan.started},
@@ -382,8 +416,8 @@ class ResourceHandler(BatchHandler):
     @web.authenticated
     @authorized
     async def post(self, name: str) -> None:
-        body = self.body()
-        text, encoded = field(body, "content", str), field(body, "content_base64", str)
+        body = self.fields(content=str, content_base64=str, message=str)
+        text, encoded = body["content"], body["content_base64"]
         if text is not None:
             content = text.encode("utf-8")
         elif encoded is not None:
@@ -394,7 +428,7 @@ class ResourceHandler(BatchHandler):
         else:
             raise InvalidInput("send the file as 'content' (text) or 'content_base64'")
         added = await self.call(self.service.add_resource, name, content,
-                                field(body, "message", str, ""), self.author)
+                                body["message"] or "", self.author)
         self.reply({"version": added.version, "created": added.created},
                    201 if added.created else 200)
 
@@ -443,13 +477,13 @@ class LibraryUseHandler(BatchHandler):
     @web.authenticated
     @authorized
     async def post(self, name: str) -> None:
-        body = self.body()
-        workflow = field(body, "workflow", str)
+        body = self.fields(workflow=str, params=dict, schedule=dict, publish=bool)
+        workflow = body["workflow"]
         if workflow is None:
             raise InvalidInput("'workflow' must be the name of the workflow to create")
         info = await self.call(self.service.use_library_program, name, workflow,
-                               field(body, "params", dict), field(body, "schedule", dict),
-                               field(body, "publish", bool, False), self.author)
+                               body["params"], body["schedule"], bool(body["publish"]),
+                               self.author)
         self.reply(workflow_json(info), 201)
 
 
@@ -460,7 +494,7 @@ class LibraryCopyHandler(BatchHandler):
     @web.authenticated
     @authorized
     async def post(self, name: str) -> None:
-        new_name = field(self.body(), "name", str)
+        new_name = self.fields(name=str)["name"]
         if new_name is None:
             raise InvalidInput("'name' must be the name of the new resource, e.g. my_copy.py")
         added = await self.call(self.service.copy_library_program, name, new_name, self.author)

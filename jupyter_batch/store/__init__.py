@@ -7,6 +7,7 @@ from pathlib import Path
 from .blobs import BlobStore
 from .db import open_engine
 from .leases import LeaseRepo
+from .location import prepare_data_dir
 from .resources import ResourceRepo
 from .runs import RunRepo
 from .workflows import WorkflowRepo
@@ -17,7 +18,7 @@ class Store:
 
     def __init__(self, data_dir: Path, db_url: str | None = None) -> None:
         self.data_dir = data_dir
-        data_dir.mkdir(parents=True, exist_ok=True)
+        prepare_data_dir(data_dir)
         self.engine = open_engine(db_url or f"sqlite:///{data_dir / 'batch.db'}")
         self.blobs = BlobStore(data_dir / "blobs")
         self.resources = ResourceRepo(self.engine, self.blobs)

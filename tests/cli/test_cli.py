@@ -3,14 +3,18 @@ error as exactly one line on stderr with exit status 2."""
 
 from __future__ import annotations
 
+import argparse
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from jupyter_batch import library
+from jupyter_batch.cli import build_parser
 from jupyter_batch.engine import RunFolders
 from jupyter_batch.service import BatchService
 from tests.helpers import AUTHOR, Result, canonical, shell, workflow_doc
@@ -131,6 +135,41 @@ def test_an_error_is_one_line_on_stderr_and_exit_2(cli: Cli, write: Write, workd
     assert_one_error_line(cli(*args), expected)
 
 
+def commands(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    """The parsers of every command (``jupyter batch workflow show``, ``... logs``)."""
+    subparsers = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subparsers:
+        yield parser
+    for action in subparsers:
+        for sub in action.choices.values():
+            yield from commands(sub)
+
+
+def required(parser: argparse.ArgumentParser) -> list[str]:
+    """A value for each argument the command requires."""
+    words = []
+    for action in parser._actions:
+        if not action.option_strings:
+            words.append("1")
+        elif action.required:
+            words += [action.option_strings[0], "1"]
+    return words
+
+
+#: every command, with what it requires
+COMMANDS = [(p.prog.split()[2:], required(p)) for p in commands(build_parser())]
+
+
+@pytest.mark.parametrize(("command", "values"), COMMANDS, ids=[" ".join(c) for c, _ in COMMANDS])
+def test_an_unknown_option_is_refused_by_name_of_the_command_it_was_given_to(
+        cli: Cli, command: list[str], values: list[str]) -> None:
+    name = " ".join(["jupyter batch", *command])
+
+    assert_one_error_line(cli(*command, *values, "--no-such-option"),
+                          f"error: {name}: unrecognized arguments: --no-such-option "
+                          f"(see {name} --help)")
+
+
 def test_a_corrupted_blob_is_refused_by_cat(cli: Cli, service: BatchService,
                                             data_dir: Path) -> None:
     version = service.add_resource("hi.py", b"print('hi')\n").version
@@ -241,7 +280,7 @@ def test_workflow_validate_save_list_show_publish_offline_export(
 
     listed = cli("workflow", "list")
     assert listed.out.splitlines()[0].split() == ["NAME", "STATE", "VERSION", "SCHEDULE",
-                                                  "UPDATED"]
+                                                  "NEXT", "UPDATED"]
     assert "cron '0 2 * * *' (UTC)" in listed.out.splitlines()[1]
 
     published = cli("workflow", "publish", "pipe", "-m", "first", "--json").json()
@@ -274,6 +313,52 @@ def test_workflow_validate_save_list_show_publish_offline_export(
     assert (workdir / "out.workflow.json").read_text() == path.read_text()
     pinned = json.loads(cli("workflow", "export", "pipe", "--version", "1").out)
     assert pinned == published["definition"]
+
+
+def next_half_past_nine_in_kolkata() -> str:
+    zone = ZoneInfo("Asia/Kolkata")  # no daylight saving: a day is always 24 hours
+    now = datetime.now(zone)
+    today = now.replace(hour=9, minute=30, second=0, microsecond=0)
+    return (today if now < today else today + timedelta(days=1)).isoformat()
+
+
+def test_list_and_show_tell_the_next_fire_in_the_schedules_own_time_zone(
+        cli: Cli, service: BatchService) -> None:
+    kolkata = {"cron": "30 9 * * *", "timezone": "Asia/Kolkata"}
+    service.save_workflow(workflow_doc("daily", schedule=kolkata))
+    service.publish("daily")
+    service.save_workflow(workflow_doc("manual"))
+    service.publish("manual")
+    service.save_workflow(workflow_doc("drafted", schedule=kolkata))
+    before = next_half_past_nine_in_kolkata()
+
+    listed = cli("workflow", "list")
+    rows = {line.split()[0]: line for line in listed.out.splitlines()[1:]}
+    as_json = {w["name"]: w for w in cli("workflow", "list", "--json").json()}
+    shown = cli("workflow", "show", "daily")
+    shown_json = cli("workflow", "show", "daily", "--json").json()
+    after = next_half_past_nine_in_kolkata()
+
+    header = listed.out.splitlines()[0]
+    assert header.split() == ["NAME", "STATE", "VERSION", "SCHEDULE", "NEXT", "UPDATED"]
+    column = header.index("NEXT")
+    nexts = {name: row[column:].split("  ")[0] for name, row in rows.items()}
+    fire = {before, after}
+    assert nexts["daily"] in {f"{at[:10]} 09:30 (Asia/Kolkata)" for at in fire}
+    assert nexts["manual"] == nexts["drafted"] == "-"
+    assert datetime.fromisoformat(as_json["daily"]["next_run_at"]) in {
+        datetime.fromisoformat(at) for at in fire}  # the same instant, as REST tells it
+    assert as_json["manual"]["next_run_at"] is as_json["drafted"]["next_run_at"] is None
+    assert f"  next run: {nexts['daily']}\n" in shown.out
+    assert shown_json["next_run_at"] == as_json["daily"]["next_run_at"]
+    assert [v["version"] for v in shown_json["versions"]] == [1]
+
+    # a draft in another zone is not what fires: the published schedule is
+    service.save_workflow(workflow_doc("daily", schedule={**kolkata,
+                                                          "timezone": "Europe/Berlin"}))
+    (row,) = [line for line in cli("workflow", "list").out.splitlines()
+              if line.startswith("daily ")]
+    assert "(Europe/Berlin)" in row and nexts["daily"] in row
 
 
 def test_offline_of_a_draft_is_a_conflict(cli: Cli, service: BatchService) -> None:

@@ -787,6 +787,43 @@ async def test_body_fields_must_have_their_json_type(api: BatchAPI) -> None:
     assert (await api.ok("GET", "/runs"))["total"] == 1
 
 
+async def test_a_body_field_no_route_takes_is_refused_by_name(api: BatchAPI) -> None:
+    await api.create_workflow(workflow_doc("wf", tasks=[shell("a")]))
+    await api.publish("wf")
+    await api.create_workflow(workflow_doc("unpublished"))
+    run_id = await api.prerun("wf", DAY)
+    await api.wait_run(run_id)
+    refused = [
+        ("/workflows/wf/runs", {"param": {"x": 1}}, "param", "date, params"),
+        ("/workflows/wf/prerun", {"date": DAY, "param": {"x": 1}}, "param",
+         "date, params, workflow"),
+        ("/workflows/wf/backfill", {"start": DAY, "end": DAY, "param": {}}, "param",
+         "end, params, start"),
+        ("/workflows/unpublished/publish", {"msg": "first"}, "msg", "message"),
+        ("/workflows/wf/offline", {"force": True}, "force", "none"),
+        (f"/runs/{run_id}/rerun", {"task": "a", "downstrem": True}, "downstrem",
+         "downstream, latest, preview, task"),
+        (f"/runs/{run_id}/recover", {"previw": True}, "previw", "latest, preview"),
+        (f"/runs/{run_id}/stop", {"force": True}, "force", "none"),
+        ("/resources/x.sh", {"content": "echo x", "mesage": "first"}, "mesage",
+         "content, content_base64, message"),
+        ("/library/data_quality/use", {"workflow": "dq", "param": {}}, "param",
+         "params, publish, schedule, workflow"),
+        ("/library/columns_to_rows/copy", {"name": "mine.py", "as": "x"}, "as", "name"),
+    ]
+
+    for path, body, unknown, fields in refused:
+        error = await api.fails(400, "POST", path, body)
+        assert error["message"] == f"unknown field {unknown!r} (fields: {fields})", path
+
+    assert (await api.ok("GET", "/runs"))["total"] == 1  # no run started, none again
+    assert (await api.run(run_id))["tasks"][0]["attempt"] == 1
+    assert await api.workflow_names() == ["unpublished", "wf"]  # none uses the library
+    assert (await api.ok("GET", "/workflows/unpublished/versions"))["versions"] == []
+    assert (await api.ok("GET", "/workflows/wf"))["state"] == "published"
+    assert await api.user_resources() == []  # none added, none copied
+
+
 @pytest.mark.parametrize(("params", "message"), [
     ({"a": [1]}, "run parameter 'a': must be a string, number or boolean, not [1]"),
     ({"a": None}, "run parameter 'a': must be a string, number or boolean, not null"),

@@ -4,6 +4,7 @@ package enables the extension on install, and stopping the server stops its runs
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import subprocess
@@ -66,6 +67,27 @@ class TestTheEnvironmentWins:
         with BatchService(data_dir=tmp_path / "from-env") as there:
             assert [w.name for w in there.list_workflows()] == ["wf"]
         assert not batch_dir.exists()
+
+
+class TestADataFolderThatIsAFile:
+    @pytest.fixture
+    def batch_settings(self, batch_settings: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
+        (tmp_path / "afile").write_text("")
+        return {**batch_settings, "data_dir": str(tmp_path / "afile")}
+
+    async def test_is_one_line_in_the_log_and_the_answer_of_the_routes(
+            self, capfd: pytest.CaptureFixture[str], jp_fetch: Any, tmp_path: Path) -> None:
+        # capfd first: it is listening when the server starts and logs (to stderr, before
+        # the server's logger propagates to pytest's)
+        said = f"data folder {tmp_path / 'afile'} is not a directory"
+        log = capfd.readouterr().err
+        assert "Traceback" not in log
+        (line,) = [line for line in log.splitlines() if said in line]
+        assert line.endswith(f"jupyter-batch: {said}")
+
+        reply = await jp_fetch("batch", "api", "workflows", raise_error=False)
+        assert (reply.code, json.loads(reply.body)["message"]) == (
+            503, f"jupyter-batch did not start: {said}")
 
 
 async def test_the_kernel_pool_size_reaches_the_executor(batch_app: BatchApp) -> None:

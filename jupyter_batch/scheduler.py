@@ -10,17 +10,18 @@ and the loser of a race is told so. Cycles that ``catchup: none`` or ``latest`` 
 are logged, one line per workflow and pass.
 
 Between passes the thread waits on an event until the next fire, or until ``wake()``
-(a workflow was published or taken offline, a run ended) — never a fixed tick. The wait
-is capped at ``rescan`` seconds because some changes cannot wake it: a workflow published
-by another process (the CLI, another server), a run driven elsewhere ending, and time
-the machine spent suspended (a monotonic wait does not count it).
+(a workflow was published or taken offline, a run ended — in this process or, as the
+service hears from the others on its data folder, in another) — never a fixed tick. The
+wait is capped at ``rescan`` seconds because some changes cannot wake it: a change on
+another machine, and time the machine spent suspended (a monotonic wait does not count it).
 
 **One leader.** Several schedulers may share a store (two JupyterLab servers, or Lab and
 ``jupyter batch scheduler``). With a ``Leadership`` (a lease in the database), only its
 holder runs passes; the others stand by and try to take the lease every
 ``renew_every`` seconds, so a leader that dies is replaced within its lease's length
-plus that. The leader renews at the same pace. The database's one-run-per-cycle rule
-still guards the moment a frozen leader and its successor overlap.
+plus that. The leader renews at the same pace, and each time marks the runs whose
+driving process on this machine has died. The database's one-run-per-cycle rule still
+guards the moment a frozen leader and its successor overlap.
 """
 
 from __future__ import annotations
@@ -92,8 +93,10 @@ class SchedulerHost(Protocol):
         published."""
         ...
 
-    def took_lead(self) -> None:
-        """This scheduler has just become the leader: the one before may have died."""
+    def look_after_runs(self) -> None:
+        """While this scheduler leads, at each renewal of its lease (or each pass without
+        one): mark the runs whose driving process has died — the leader before, another
+        server, a terminal — so they show as interrupted and can be recovered."""
         ...
 
 
@@ -157,7 +160,13 @@ class Scheduler:
             woken = self._woken.is_set()
             self._woken.clear()
             led_before = self.leading
-            if self._lead() and (woken or not led_before or time.monotonic() >= pass_at):
+            leading = self._lead()
+            if leading:  # at each renewal of the lease, or each pass without one
+                try:
+                    self._host.look_after_runs()
+                except Exception:
+                    log.exception("could not look after the runs of processes that died")
+            if leading and (woken or not led_before or time.monotonic() >= pass_at):
                 wait = self._rescan
                 try:
                     next_pass = self.run_due()
@@ -192,8 +201,6 @@ class Scheduler:
             log.warning("this scheduler %s", "now leads: it starts the scheduled runs"
                         if leading else "stands by: another scheduler leads")
             self.leading = leading
-            if leading:
-                self._host.took_lead()
         return leading
 
     def run_due(self) -> datetime | None:

@@ -974,7 +974,7 @@ class BatchService:
     def active_scheduled_runs(self, workflow: str) -> int:
         return self.store.runs.count_active(workflow, "schedule")
 
-    def took_lead(self) -> None:
+    def look_after_runs(self) -> None:
         self.mark_interrupted()
 
     def start_scheduled_run(self, workflow: str, cycle: str, logical_date: str) -> bool:

@@ -298,6 +298,20 @@ def test_a_run_survives_the_crash_of_its_driving_process(runs: Runs) -> None:
         assert "a try 2" in restarted.lines(run_id, "a")
 
 
+def test_the_leading_scheduler_marks_a_run_whose_driver_died_without_a_restart(
+        runs: Runs) -> None:
+    """A server beside a `jupyter batch run` that is killed: its scheduler (leading, as
+    the only one) marks the run interrupted and ends its task at its next renewal of the
+    lease, not only when some process starts or takes the lead."""
+    runs.service.start_scheduler()
+    wait_for(lambda: runs.service.scheduler_status().leads_here, "the scheduler to lead")
+    with crashed_mid_run(runs, runs.scratch / "a.pid") as (run_id, pid):
+        wait_for(lambda: runs.get(run_id).state == RunState.INTERRUPTED,
+                 "the run to be marked interrupted", within=60)
+        assert runs.get(run_id).task("a").state == S.FAILED
+        assert_gone(pid, within=5.0)
+
+
 def test_a_crashed_runs_task_processes_are_ended_when_it_is_marked_interrupted(
         runs: Runs) -> None:
     with crashed_mid_run(runs, runs.scratch / "a.pid") as (run_id, pid):

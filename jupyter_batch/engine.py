@@ -511,7 +511,7 @@ class _Driver:
             for node in self.references:
                 if self.state.get(node) == S.WAITING and self.engine.reference_met(
                         self.references[node], self.plan.logical_date):
-                    self._move(node, S.SUCCESS)
+                    self._reference_met(node)
         elif kind == "stop" and not self.stopping:
             with self.lock:
                 self.stopping = True
@@ -559,7 +559,7 @@ class _Driver:
             ref = self.references[node]
             if self.engine.reference_met(ref, self.plan.logical_date):
                 self._move(node, S.WAITING)
-                self._move(node, S.SUCCESS)
+                self._reference_met(node)
             else:
                 self._move(node, S.WAITING, message=f"waiting for {_referenced(ref)} "
                                                     f"to succeed for {self.plan.logical_date}")
@@ -567,6 +567,10 @@ class _Driver:
                     self._timer(ref.timeout, "reference", node)
             return
         self._queue(node)
+
+    def _reference_met(self, node: str) -> None:
+        self._move(node, S.SUCCESS, message=f"{_referenced(self.references[node])} "
+                                            f"succeeded for {self.plan.logical_date}")
 
     def _pool(self, task: Task) -> str:
         return task.pool or self.wf.pool or "default"

@@ -68,6 +68,8 @@ async def test_b_waits_for_a_and_runs_when_a_succeeds_for_the_same_date(
             b = await api.wait_run(run_id)
             assert states(b) == {"upA": "success", "b1": "success"}, b
             assert ref_states(api, run_id) == ["waiting", "success"]
+            # no longer "waiting for workflow 'A' ..."
+            assert task_of(b, "upA")["message"].endswith(f"succeeded for {day}"), b
             log = await api.ok("GET", f"/runs/{run_id}/tasks/b1/log")
             assert f"b1 for {day}" in log["text"]
 

@@ -268,6 +268,8 @@ class AttemptPaths(NamedTuple):
     log: str
     outputs: str
     notebook: str
+    #: where the task may say in one line why it failed (``task.set_failure``)
+    failure: str
 
 
 @dataclass(frozen=True)
@@ -299,7 +301,7 @@ class RunFolders:
         stem = f"{task}.{attempt}"
         work, logs, outputs, notebooks = self._prefixes
         return AttemptPaths(f"{work}{stem}", f"{logs}{stem}.log", f"{outputs}{stem}.txt",
-                            f"{notebooks}{stem}.ipynb")
+                            f"{notebooks}{stem}.ipynb", f"{outputs}{stem}.failure.txt")
 
     @property
     def pids(self) -> Path:
@@ -662,6 +664,7 @@ class _Driver:
         placed = materialise(refs, self.engine.fetch, workdir) if refs else {}
         env = task_environment(builtins, params)
         env["BATCH_OUTPUT"] = paths.outputs
+        env["BATCH_FAILURE"] = paths.failure
         env["BATCH_WAREHOUSE"] = str(self.engine.warehouse)
         # built-ins win: a parameter never changes what ${ds} means
         values = {**{k: param_text(v) for k, v in params.items()}, **builtins}
@@ -677,7 +680,7 @@ class _Driver:
             f"# jupyter-batch: run {self.plan.run_id}, task {node}, attempt {attempt}\n"
             f"{versions}# command: {shlex.join(spec.argv)[:500]}\n"),
             pool=self._pool(task), run_folder=self.folders.root,
-            returns=(*spec.returns, Path(paths.outputs)))
+            returns=(*spec.returns, Path(paths.outputs), Path(paths.failure)))
         execution = self.engine.executor.start(spec)
         os.write(self.pids_fd, f"{node}.{attempt} {execution.pid}\n".encode())
         return execution
@@ -724,10 +727,13 @@ class _Driver:
     def _ended(self, node: str, paths: AttemptPaths, result: ProcessResult,
                started: float) -> tuple[Any, ...]:
         """Close the attempt's log; the event that tells the driver."""
-        elapsed = time.monotonic() - started
-        outcome = result.ended_by or _exit_message(result.exit_code, elapsed)
+        outcome = result.ended_by or _exit_message(result.exit_code,
+                                                   time.monotonic() - started)
         _append(paths.log, f"# jupyter-batch: {outcome}\n")
-        return ("done", node, (result, _read_outputs(paths.outputs), elapsed))
+        if result.exit_code and not result.ended_by:
+            reason = _read_failure(paths.failure)
+            outcome = f"{outcome}: {reason}" if reason else outcome
+        return ("done", node, (result, _read_outputs(paths.outputs), outcome))
 
     def _log_watch(self, node: str, attempt: int, log_path: str) -> Callable[[], None]:
         """What a worker does each second while its process runs: tell when the log grew
@@ -749,8 +755,8 @@ class _Driver:
         return tick
 
     def _finish_attempt(self, node: str, payload: tuple[ProcessResult, dict[str, str],
-                                                         float]) -> None:
-        result, outputs, elapsed = payload
+                                                         str]) -> None:
+        result, outputs, outcome = payload
         with self.lock:
             self.running.pop(node, None)
         self.engine.slots.give_back(self.pool_of.pop(node), by=self.events)
@@ -764,7 +770,7 @@ class _Driver:
         if result.ended_by == "stopped" or self.stopping:
             self._move(node, S.CANCELLED, message="stopped", **fields)
             return
-        message = result.ended_by or _exit_message(result.exit_code, elapsed)
+        message = outcome
         retries = task.retries or 0
         used = self.attempt[node] - self.earlier_attempts[node]
         if used <= retries and not self.halted:
@@ -827,6 +833,17 @@ def _append(path: str, text: str) -> None:
         os.write(fd, text.encode("utf-8", errors="replace"))
     finally:
         os.close(fd)
+
+
+def _read_failure(path: str) -> str:
+    """What the task said of why it failed (``task.set_failure``): its first line, cut."""
+    if not os.access(path, os.F_OK):  # most failures say nothing more
+        return ""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.readline(501).strip()[:500]
+    except OSError:
+        return ""
 
 
 def _read_outputs(path: str) -> dict[str, str]:

@@ -1,7 +1,8 @@
 """Helpers for code running *inside* a task (python scripts, notebooks).
 
->>> from jupyter_batch.task import set_output
+>>> from jupyter_batch.task import set_failure, set_output
 >>> set_output("rows", 42)          # doctest: +SKIP
+>>> set_failure("no rows for 2026-11-20")  # doctest: +SKIP
 
 An output is a small named value stored with the task run; downstream tasks receive
 it as the parameter ``<task>.<key>`` (``BATCH_PARAM_<TASK>_<KEY>``, ``${task.key}``).
@@ -30,6 +31,20 @@ def set_output(key: str, value: object) -> None:
         raise RuntimeError("set_output works inside a jupyter-batch task (BATCH_OUTPUT is unset)")
     with open(path, "a", encoding="utf-8") as f:
         f.write(f"{key}={text}\n")
+
+
+def set_failure(reason: str) -> None:
+    """Say in one line why this task fails: its message then reads "exited with code 1
+    after 2.0 s: <reason>" instead of the exit code alone. The task must still exit
+    with an error; the last reason said wins. Shell tasks write the line to
+    ``$BATCH_FAILURE``."""
+    path = os.environ.get("BATCH_FAILURE")
+    if not path:
+        raise RuntimeError("set_failure works inside a jupyter-batch task (BATCH_FAILURE is "
+                           "unset)")
+    line = " ".join(str(reason).split())
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(line + "\n")
 
 
 def param(name: str, default: str | None = None) -> str | None:

@@ -10,8 +10,8 @@ locally, and on the workers of a Dask cluster.
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
+import re
 from datetime import timedelta
 
 import pytest
@@ -300,8 +300,6 @@ def test_outputs_are_stored_and_reach_the_tasks_below(runs: Runs) -> None:
     assert "d got rows=42" in runs.lines(run.id, "d"), "outputs reach the whole downstream"
 
 
-@pytest.mark.skipif(importlib.util.find_spec("jupyter_batch.task") is None,
-                    reason="jupyter_batch.task (set_output) is not written yet")
 def test_a_python_task_publishes_outputs_with_set_output(runs: Runs) -> None:
     run = runs.run(flow("helper", [
         python("p", "from jupyter_batch.task import set_output\n"
@@ -314,6 +312,29 @@ def test_a_python_task_publishes_outputs_with_set_output(runs: Runs) -> None:
     assert run.task("p").outputs == {"rows": "7", "ok": "true"}
     assert "q got 7 true" in runs.lines(run.id, "q")
     assert "r got 7" in runs.lines(run.id, "r")
+
+
+def test_a_task_says_why_it_failed_in_its_message(runs: Runs) -> None:
+    """``set_failure`` (or a line in ``$BATCH_FAILURE``) becomes the failed attempt's
+    message beside its exit code; a task that says nothing keeps the exit code alone,
+    and a reason said by a task that then succeeds is not shown."""
+    run = runs.run(flow("reasons", [
+        python("p", "import sys\nfrom jupyter_batch.task import set_failure\n"
+                    "set_failure('no rows\\nfor 2026-11-20')\nsys.exit(2)"),
+        shell("s", 'echo "bad header in sales.csv" > "$BATCH_FAILURE"; exit 3', retries=1),
+        shell("quiet", "exit 4"),
+        shell("fine", 'echo "never mind" > "$BATCH_FAILURE"'),
+    ], failure_strategy="continue"))
+
+    assert runs.states(run) == {"p": "failed", "s": "failed", "quiet": "failed",
+                                "fine": "success"}
+    assert re.fullmatch(r"exited with code 2 after [\d.]+ s: no rows for 2026-11-20",
+                        run.task("p").message or ""), run.task("p").message
+    assert (run.task("s").message or "").endswith(": bad header in sales.csv")
+    retried = [c.message for c in runs.task_changes(run.id, "s") if c.state == S.RETRYING]
+    assert len(retried) == 1 and "bad header in sales.csv; retrying" in retried[0]
+    assert re.fullmatch(r"exited with code 4 after [\d.]+ s", run.task("quiet").message or "")
+    assert run.task("fine").message is None
 
 
 def test_outputs_of_a_failed_attempt_are_not_kept(runs: Runs) -> None:

@@ -40,6 +40,8 @@ from jupyter_client.connect import write_connection_file
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import ensure_async
 
+from ..task import set_failure
+
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -166,6 +168,7 @@ def execute(job: dict[str, Any], km: Any = None) -> int:
         language = _language(kernel)
     except UnknownKernel as exc:
         print(exc, file=sys.stderr)
+        set_failure(str(exc))
         return 1
     if job.get("kernel_default"):
         print(f"the notebook names no kernel in its metadata: running it with {kernel}",
@@ -183,6 +186,7 @@ def execute(job: dict[str, Any], km: Any = None) -> int:
         print(_ANSI.sub("", "\n".join(exc.traceback)), file=sys.stderr)
         print(f"the executed notebook up to the error is kept: {job['output']}",
               file=sys.stderr)
+        set_failure(f"cell {exc.cell_index}: {exc.ename}: {exc.evalue}")
         return 1
     return 0
 

@@ -335,6 +335,8 @@ def test_a_failing_cell_fails_the_task_and_keeps_the_notebook(pooled: Notebooks)
 
     assert run.state == RunState.FAILED
     assert run.task("bad").state == S.FAILED
+    assert re.search(r"after [\d.]+ s: cell \d+: ValueError: boom$",
+                     run.task("bad").message or ""), run.task("bad").message
     log = pooled.log(run.id, "bad")
     assert "ValueError" in log and "boom" in log
     assert FAILING_CELL in log, "the failing cell's source is in the log"
@@ -464,6 +466,7 @@ def test_an_unknown_kernel_fails_the_task_with_one_line_naming_it(
         assert len(said) == 1, said
         assert re.fullmatch(rf"no kernel named '{kernel}' \(installed: .*\bpython3\b.*\)",
                             said[0]), said
+        assert (run.task(task).message or "").endswith(f": {said[0]}"), run.task(task)
 
 
 # --- 7. a timeout or a stop ends the kernel and what it started ----------------------------------

@@ -139,6 +139,31 @@ def run_workflow(args: argparse.Namespace) -> int:
     return _finish(service, args, lambda: service.trigger(args.name, args.date, params))
 
 
+def backfill(args: argparse.Namespace) -> int:
+    """One run per date from START to END, one after the other, in this process; a line
+    per run as it ends. Exit 0 only when every run succeeded; Ctrl-C stops the run under
+    way and cancels the dates not started."""
+    params = parse_pairs(args.param)
+    service = open_service(executor=args.executor, dask_address=args.dask_address)
+    try:
+        run_ids = service.backfill(args.name, args.start, args.end, params)
+        if not args.json:
+            print(f"backfill of {args.name}: {len(run_ids)} runs, {args.start} to {args.end}, "
+                  "one after the other", file=sys.stderr)
+        ended = []
+        for run_id in run_ids:
+            run = service.wait_run(run_id)
+            ended.append(run)
+            if not args.json:
+                print(f"run {run.id} {run.logical_date} {run.state.value} "
+                      f"{_duration(run.started_at, run.ended_at)}", flush=True)
+        if args.json:
+            emit_json([run_json(run) for run in ended])
+        return 0 if all(run.state.value == "success" for run in ended) else 1
+    finally:
+        service.close()
+
+
 def _duration(start: Any, end: Any) -> str:
     return f"{(end - start).total_seconds():.1f}s" if start and end else "-"
 
@@ -269,6 +294,17 @@ def register(nouns: Any, workflow_verbs: Any) -> None:
     p.add_argument("name")
     _date_and_params(p)
     p.set_defaults(func=run_workflow)
+
+    p = workflow_verbs.add_parser("backfill", help="run the published workflow once per date "
+                                                   "of a range, oldest first, one at a time")
+    p.add_argument("name")
+    p.add_argument("start", metavar="START", help="the first logical date, YYYY-MM-DD")
+    p.add_argument("end", metavar="END", help="the last logical date, YYYY-MM-DD")
+    _executor_options(p)
+    p.add_argument("--param", action="append", metavar="NAME=VALUE",
+                   help="a run parameter (repeatable); overrides the workflow's")
+    p.add_argument("--json", action="store_true", help="print the finished runs as JSON")
+    p.set_defaults(func=backfill)
 
     p = nouns.add_parser("runs", help="list runs, or show one run's tasks")
     p.add_argument("run_id", nargs="?", type=int, metavar="RUN")

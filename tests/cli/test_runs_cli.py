@@ -292,3 +292,25 @@ def test_two_reruns_from_two_processes_at_once_start_only_one(
         assert attempts == 2 + round_, "exactly one of them ran the task again"
     for n in range(1, 5):
         assert cli("logs", "1", "a", "--attempt", str(n)).out.count("ran\n") == 1
+
+
+def test_backfill_runs_each_date_in_turn_and_fails_if_one_did(cli: Cli, write: Write) -> None:
+    path = write("daily.workflow.json", flow("daily", [
+        shell("a", 'echo "day $BATCH_DS"; test "$BATCH_DS" != 2026-03-02')]))
+    assert cli("workflow", "save", path).code == 0
+    assert cli("workflow", "publish", "daily").code == 0
+
+    result = cli("workflow", "backfill", "daily", "2026-03-01", "2026-03-03")
+
+    assert result.code == RUN_FAILED, result.err
+    lines = [line.rsplit(" ", 1)[0] for line in result.out.splitlines()]
+    assert lines == ["run 1 2026-03-01 success", "run 2 2026-03-02 failed",
+                     "run 3 2026-03-03 success"]
+    assert "3 runs, 2026-03-01 to 2026-03-03" in result.err
+    assert "day 2026-03-03" in cli("logs", "3", "a").out
+
+    again = cli("workflow", "backfill", "daily", "2026-03-04", "2026-03-05", "--json")
+    assert again.code == 0, again.err
+    assert [(r["logical_date"], r["trigger"], r["state"]) for r in again.json()] == [
+        ("2026-03-04", "backfill", "success"), ("2026-03-05", "backfill", "success")]
+    assert cli("workflow", "backfill", "daily", "2026-03-05", "2026-03-04").code == BAD_INPUT

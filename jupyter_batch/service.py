@@ -648,8 +648,9 @@ class BatchService:
             if plan.run_id in self._threads:
                 raise Conflict(f"run {plan.run_id} is running; wait for it or stop it")
             self._threads[plan.run_id] = thread
+            # started before anyone can see it: wait_run joins what it finds there
+            thread.start()
             self._waiting_changed.notify_all()
-        thread.start()
         return True
 
     def _new_run(self, wf: Workflow, version: int | None, day: str | date | None,

@@ -305,7 +305,7 @@ def test_backfill_runs_each_date_in_turn_and_fails_if_one_did(cli: Cli, write: W
     assert result.code == RUN_FAILED, result.err
     lines = [line.rsplit(" ", 1)[0] for line in result.out.splitlines()]
     assert lines == ["run 1 2026-03-01 success", "run 2 2026-03-02 failed",
-                     "run 3 2026-03-03 success"]
+                     "run 3 2026-03-03 success"], result.err
     assert "3 runs, 2026-03-01 to 2026-03-03" in result.err
     assert "day 2026-03-03" in cli("logs", "3", "a").out
 

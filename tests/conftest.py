@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from jupyter_batch import Batch
 from jupyter_batch.service import BatchService
 from tests.helpers import AUTHOR, Result
 
@@ -69,6 +70,16 @@ def service(data_dir: Path, store_url: str | None,
     svc = BatchService(data_dir=data_dir, db_url=store_url)
     yield svc
     svc.close()
+
+
+@pytest.fixture
+def local(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Batch]:
+    """A client on a local service over ``data_dir``."""
+    monkeypatch.delenv("JUPYTER_BATCH_DIR", raising=False)
+    monkeypatch.setenv("JUPYTER_BATCH_AUTHOR", AUTHOR)
+    batch = Batch(data_dir=data_dir)
+    yield batch
+    batch.close()
 
 
 @pytest.fixture

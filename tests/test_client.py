@@ -30,19 +30,9 @@ from jupyter_batch.errors import Conflict, InvalidInput, InvalidWorkflow, NotFou
 from jupyter_batch.model.changes import RunChange, TaskChange
 from jupyter_batch.model.states import RunState, TaskState
 from tests.client.servers import jupyter_servers, run_in_kernel
-from tests.helpers import AUTHOR, design_example, master_sync
+from tests.helpers import design_example, master_sync
 
 S = TaskState
-
-
-@pytest.fixture
-def local(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Batch]:
-    """A client on a local service over ``data_dir``."""
-    monkeypatch.delenv("JUPYTER_BATCH_DIR", raising=False)
-    monkeypatch.setenv("JUPYTER_BATCH_AUTHOR", AUTHOR)
-    batch = Batch(data_dir=data_dir)
-    yield batch
-    batch.close()
 
 
 @pytest.fixture

@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from jupyter_batch import Batch
 from jupyter_batch.errors import InvalidInput
-from tests.helpers import AUTHOR
-
-
-@pytest.fixture
-def local(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Batch]:
-    monkeypatch.delenv("JUPYTER_BATCH_DIR", raising=False)
-    monkeypatch.setenv("JUPYTER_BATCH_AUTHOR", AUTHOR)
-    batch = Batch(data_dir=data_dir)
-    yield batch
-    batch.close()
 
 
 def test_add_resource_reads_a_file_it_is_named_and_refuses_a_missing_one(

@@ -377,9 +377,7 @@ class BatchService:
         fire time: what a list of workflows shows, in three queries."""
         self._settle()
         last = self.store.runs.latest_per_workflow()
-        now = _utcnow()
-        upcoming = {v.name: next_fire(v.definition.schedule, now)
-                    for v in self.store.workflows.published() if v.definition.schedule}
+        upcoming = self._next_fires()
         return [(info, last.get(info.name), upcoming.get(info.name))
                 for info in self.store.workflows.list()]
 
@@ -389,10 +387,13 @@ class BatchService:
         info = self.store.workflows.get(name)
         self._settle()
         runs, _ = self.store.runs.list(name, (), 1, 0)
-        published = self.store.workflows.published(name)
-        upcoming = (next_fire(published[0].definition.schedule, _utcnow())
-                    if published and published[0].definition.schedule else None)
-        return info, runs[0] if runs else None, upcoming
+        return info, runs[0] if runs else None, self._next_fires(name).get(name)
+
+    def _next_fires(self, name: str | None = None) -> dict[str, datetime | None]:
+        """The next fire of every published workflow with a schedule (or of ``name``)."""
+        now = _utcnow()
+        return {v.name: next_fire(v.definition.schedule, now)
+                for v in self.store.workflows.published(name) if v.definition.schedule}
 
     def workflow_versions(self, name: str) -> list[WorkflowVersion]:
         return self.store.workflows.versions(name)
